@@ -1,0 +1,112 @@
+"""NeuRN: Neural Response Normalization (Qazi, Jalil, Iqbal 2025, arXiv 2505.06886)."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from neurn_keras.layers.local_std import PADDINGS, local_std_moments
+
+METHODS = ("moments", "patches")
+
+
+def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"NeuRN: {name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def _check_kernel_size(value) -> int:
+    valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if not valid or value % 2 == 0:
+        raise ValueError(f"NeuRN: kernel_size must be an odd int >= 1, got {value!r}")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="neurn_keras")
+class NeuRN(keras.layers.Layer):
+    """Neural Response Normalization: local standard deviation over its image maximum.
+
+    For image b, pixel (i, j) and channel c, σ[b, i, j, c] is the population standard
+    deviation (divided by k²) of the k×k window centred on (i, j) in channel c, stride 1.
+    The output is σ / c_b, where c_b is the largest σ of image b over all pixels and
+    channels, so every image's output lies in [0, 1] and reaches 1. A constant image
+    (c_b = 0) gives zeros. Images are normalized independently: a NaN or Inf in one
+    image does not reach the others.
+
+    Put it in front of a backbone, on raw pixels (0..255, any dtype). The output does
+    not depend on the image's brightness or contrast: with ``padding="reflect"`` it is
+    invariant to x → a·x + b (a ≠ 0), with ``padding="zeros"`` to x → a·x only, because
+    zeros read outside the image turn a brightness shift into artificial edges at the
+    border. That is why reflect is the default, although ``tf.image.extract_patches``
+    with ``padding="SAME"`` (zeros) is what the original setup most likely used.
+
+    Args:
+        kernel_size: odd window size k >= 1 (k = 1 gives zeros). The paper does not fix
+            k; 5 is our default.
+        method: ``"moments"`` (box-filter moments E[x²] − E[x]² with ``keras.ops``, fast,
+            every backend, error below 2e-3 on 0..255 images) or ``"patches"``
+            (``tf.image.extract_patches`` and an exact standard deviation; TensorFlow
+            backend only, k² times the memory).
+        padding: ``"reflect"`` (mirror without repeating the edge pixel, numpy
+            ``reflect``) or ``"zeros"``.
+        **kwargs: base ``keras.layers.Layer`` arguments (``name``, ``dtype``, ...).
+
+    Input shape: ``(batch, H, W, C)``, channels last; H and W may be ``None``.
+    Output shape: the same, in the layer's compute dtype (float32 by default).
+    The statistics are always computed in at least float32.
+    """
+
+    def __init__(
+        self,
+        kernel_size: int = 5,
+        method: str = "moments",
+        padding: str = "reflect",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.kernel_size = _check_kernel_size(kernel_size)
+        self.method = _check_choice("method", method, METHODS)
+        self.padding = _check_choice("padding", padding, PADDINGS)
+        if method == "patches" and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "NeuRN: method='patches' uses tf.image.extract_patches and needs the "
+                f"TensorFlow backend; the Keras backend is {keras.backend.backend()!r}. "
+                "Use method='moments', which runs on every backend."
+            )
+        self.supports_masking = False
+        self._autocast = False  # integer and float inputs are cast in call()
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(
+                "NeuRN expects images (batch, height, width, channels), "
+                f"got an input of shape {tuple(input_shape)}"
+            )
+        if input_shape[-1] is None:
+            raise ValueError("NeuRN: the channel dimension must be known, got None")
+        self.built = True
+
+    def call(self, inputs):
+        work_dtype = "float64" if self.compute_dtype == "float64" else "float32"
+        x = ops.cast(inputs, work_dtype)
+        if self.method == "patches":
+            from neurn_keras.layers.local_std_tf import local_std_patches
+
+            sigma = local_std_patches(x, self.kernel_size, self.padding)
+        else:
+            sigma = local_std_moments(x, self.kernel_size, self.padding)
+        peak = ops.max(sigma, axis=(1, 2, 3), keepdims=True)
+        nonzero = peak > 0
+        out = ops.where(nonzero, sigma / ops.where(nonzero, peak, 1.0), 0.0)
+        return ops.cast(out, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"kernel_size": self.kernel_size, "method": self.method, "padding": self.padding}
+        )
+        return config
