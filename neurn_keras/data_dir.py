@@ -10,9 +10,9 @@ DEFAULT = Path("~/.neurn_keras/data")
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``data_dir`` if given, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``.
+    """The data directory: ``data_dir``, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``.
 
-    The path is returned expanded; it is not required to exist.
+    The path is returned expanded; it need not exist.
     """
     if data_dir is not None:
         return Path(data_dir).expanduser()

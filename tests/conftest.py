@@ -7,9 +7,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import pytest  # noqa: E402
+import pytest
 
-from neurn_keras.data_dir import ENV_VAR  # noqa: E402
+from neurn_keras.data_dir import ENV_VAR
 
 REQUIRE_ENV = "NEURN_REQUIRE_DATA"
 

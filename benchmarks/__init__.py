@@ -1,0 +1,1 @@
+"""Benchmark and results scripts; run each as ``python -m benchmarks.<name>``."""
