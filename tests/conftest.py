@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("NEURN_OFFLINE", "1")  # tests never download (TFDS, keras.utils.get_file)
 
 import pytest
 

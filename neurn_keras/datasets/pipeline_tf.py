@@ -1,0 +1,55 @@
+"""``tf.data`` input pipelines over in-memory arrays (TensorFlow only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from neurn_keras.datasets.prepare import prepare
+
+
+def as_tf_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    shuffle: bool,
+    seed: int | None,
+    input_shape: Sequence[int | None] | None = None,
+) -> tf.data.Dataset:
+    """Batches of ``(float32 images in 0..255, int64 labels)``, prefetched.
+
+    Images are adapted to ``input_shape`` once, up front, with :func:`prepare` (so every
+    epoch sees the same pixels and the pipeline does no per-image work). With
+    ``shuffle``, the order is reshuffled every epoch from ``seed``: the sequence of
+    epochs is the same for the same seed. Batches are gathered from the in-memory arrays
+    by index, so a full-size shuffle costs no extra copy of the images.
+
+    Args:
+        x: uint8 (N, H, W, C) images; y: (N,) integer labels.
+        batch_size: examples per batch (the last batch may be smaller).
+        shuffle: reshuffle every epoch (training) or keep the order (evaluation).
+        seed: shuffle seed (None: a different order every run).
+        input_shape: ``(H, W, C)`` of the model input, or None to keep ``x`` as is.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+    if input_shape is not None:
+        x = prepare(x, input_shape)
+    images = tf.constant(x)
+    labels = tf.constant(np.asarray(y, dtype=np.int64))
+    order = tf.data.Dataset.range(len(x))
+    if shuffle:
+        order = order.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+
+    def gather(index):
+        return tf.cast(tf.gather(images, index), tf.float32), tf.gather(labels, index)
+
+    return (
+        order.batch(batch_size)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
