@@ -1,0 +1,184 @@
+"""Writes the table of backbones (docs/results/backbones.md, and the README's copy).
+
+Every row is read off a model built by ``neurn_keras.applications``: the parameter count
+at the given input shape and number of classes, and the chain of layers in front of the
+backbone for a 1-channel input of that size, which shows where NeuRN sits.
+
+    python -m benchmarks.backbones_table                    # docs/results/backbones.md
+    python -m benchmarks.backbones_table --readme README.md  # also the README's table
+
+The README's copy sits between two markers inside the applications section, which also
+holds text written by hand, so only the part between the markers is replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from benchmarks._report import ROOT, markdown_table, write_page
+
+BEGIN, END = "<!-- backbones-table -->", "<!-- /backbones-table -->"
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHT,WIDTH,CHANNELS, got {text!r}") from None
+    if len(shape) != 3 or min(shape) < 1 or shape[2] not in (1, 3):
+        raise argparse.ArgumentTypeError(
+            f"expected HEIGHT,WIDTH,CHANNELS with 1 or 3 channels, got {text!r}"
+        )
+    return shape
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = _Parser(
+        prog="python -m benchmarks.backbones_table",
+        description=(
+            "Build every backbone of neurn_keras.applications and write a Markdown table: "
+            "name, constructor, architecture, code, minimum input size, parameters, and "
+            "the layers from the raw pixels to the backbone (where NeuRN sits)."
+        ),
+        epilog="Builds 2 models per backbone on the CPU; takes about a minute.",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=ROOT / "docs" / "results" / "backbones.md",
+        help="Markdown file to write (default: docs/results/backbones.md)",
+    )
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        help=f"also replace the table between {BEGIN} and {END} in this file",
+    )
+    parser.add_argument(
+        "--input-shape",
+        type=parse_shape,
+        default=(32, 32, 3),
+        metavar="H,W,C",
+        help="input shape the parameters are counted at (default: 32,32,3)",
+    )
+    parser.add_argument("--classes", type=int, default=10, help="number of classes (default: 10)")
+    args = parser.parse_args(argv)
+    if args.classes < 1:
+        parser.error(f"--classes must be at least 1, got {args.classes}")
+    if args.readme is not None and not args.readme.is_file():
+        parser.error(f"--readme: no such file {args.readme}")
+    return args
+
+
+def adaptation_chain(model, constructor_name: str) -> str:
+    """The layers from the input to the backbone, e.g. ``gray→RGB → **NeuRN** → ...``."""
+    steps = []
+    for layer in model.layers[1:]:
+        if layer.name == "gray_to_rgb":
+            steps.append("gray→RGB")
+        elif layer.name == "resize":
+            steps.append(f"resize to {layer.height}×{layer.width}")
+        elif layer.name == "neurn":
+            steps.append("**NeuRN**")
+        elif layer.name == "preprocess":
+            steps.append(f"preprocess ({layer.mode})")
+        else:
+            break
+    return " → ".join([*steps, constructor_name])
+
+
+def rows(shape, classes: int) -> list[dict]:
+    import keras
+    from tqdm import tqdm
+
+    from neurn_keras import applications
+
+    out = []
+    # The wrapped keras.applications families first, then our own, each in registry order.
+    ordered = sorted(
+        applications.BACKBONES.items(),
+        key=lambda item: not item[1].family.source.startswith("keras.applications."),
+    )
+    for name, constructor in tqdm(ordered, desc="backbones"):
+        family = constructor.family
+        keras.backend.clear_session()
+        model = constructor(input_shape=shape, classes=classes)
+        gray = constructor(input_shape=(shape[0], shape[1], 1), classes=classes)
+        out.append(
+            {
+                "name": f"`{name}`",
+                "constructor": f"`{constructor.__name__}`",
+                "architecture": family.reference,
+                "code": f"`{family.source}`",
+                "min input": f"{family.min_size}×{family.min_size}",
+                "parameters": f"{model.count_params():,}",
+                "layers from 1-channel pixels to the backbone": adaptation_chain(
+                    gray, constructor.__name__
+                ),
+            }
+        )
+    return out
+
+
+def markdown(table: list[dict], shape, classes: int) -> str:
+    header = list(table[0])
+    note = (
+        f"Parameters at {shape[0]}×{shape[1]}×{shape[2]} with {classes} classes, the same "
+        "with and without NeuRN. Preprocessing modes: caffe (BGR minus the ImageNet mean), "
+        "tf ([-1, 1]), torch ([0, 1], ImageNet mean and std), unit ([0, 1]), pixels "
+        "(0..255; EfficientNet normalizes inside itself). Written by "
+        "`python -m benchmarks.backbones_table`."
+    )
+    body = markdown_table(header, [[row[key] for key in header] for row in table])
+    return body + "\n\n" + note + "\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def replace_between_markers(document: str, text: str) -> str:
+    start, stop = document.find(BEGIN), document.find(END)
+    if start < 0 or stop < start:
+        raise ValueError(f"no {BEGIN} ... {END} markers")
+    return document[: start + len(BEGIN)] + "\n" + text + document[stop:]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.readme is not None:
+        try:
+            replace_between_markers(args.readme.read_text(encoding="utf-8"), "")
+        except ValueError as error:
+            prog = "python -m benchmarks.backbones_table"
+            print(f"{prog}: error: --readme {args.readme}: {error}", file=sys.stderr)
+            return 2
+    text = markdown(rows(args.input_shape, args.classes), args.input_shape, args.classes)
+    write_page(args.output, "Backbones of neurn_keras.applications", text)
+    print(f"wrote {args.output}")
+    if args.readme is not None:
+        document = args.readme.read_text(encoding="utf-8")  # re-read right before writing
+        write_atomically(args.readme, replace_between_markers(document, text))
+        print(f"updated the table in {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Backbones of the paper's Table 1 and DigitNet, each with NeuRN in front, raw pixels in.
+
+In the manner of ``keras.applications``::
+
+    from neurn_keras import applications
+
+    model = applications.build_model("resnet50v2", neurn=True, input_shape=(28, 28, 1))
+    model = applications.Xception(input_shape=(32, 32, 3), classes=10, neurn={"kernel_size": 7})
+    model.predict(uint8_images)  # raw 0..255 pixels; resizing, NeuRN, preprocessing inside
+
+``BACKBONES`` maps each name to its constructor; ``min_input_size(name)`` gives the size
+below which inputs are resized up inside the model.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from neurn_keras.applications.adaptation import BackbonePreprocessing, GrayToRGB
+from neurn_keras.applications.digitnet import DigitNet
+from neurn_keras.applications.family import (
+    BACKBONES,
+    FAMILIES,
+    Family,
+    WeightsDownloadError,
+    family_of,
+    min_input_size,
+    transfer_weights,
+)
+from neurn_keras.applications.keras_families import (
+    VGG19,
+    DenseNet121,
+    EfficientNetB0,
+    InceptionV3,
+    MobileNetV2,
+    NASNetMobile,
+    ResNet50V2,
+    Xception,
+)
+from neurn_keras.applications.shufflenet_v2 import ChannelShuffle, ChannelSplit, ShuffleNetV2
+from neurn_keras.applications.vit import PositionEmbedding, ViT
+
+
+def build_model(
+    name: str,
+    neurn=True,
+    input_shape=(32, 32, 3),
+    classes: int = 10,
+    weights=None,
+    **kwargs,
+) -> keras.Model:
+    """Builds backbone ``name`` (a key of ``BACKBONES``) taking raw pixels.
+
+    Args:
+        name: one of ``BACKBONES``: vgg19, efficientnetb0, densenet121, shufflenetv2,
+            xception, nasnetmobile, resnet50v2, inceptionv3, mobilenetv2, vit, digitnet.
+        neurn: ``True``, ``False`` or a dict of NeuRN arguments.
+        input_shape: ``(height, width, 1 or 3)`` of the raw pixels. With an
+            ``input_tensor``, pass its shape or ``None``.
+        classes: number of classes.
+        weights: ``None``, ``"imagenet"`` or the path to a weights file for the
+            backbone without its top.
+        **kwargs: the constructor's other arguments: ``include_top``, ``pooling``,
+            ``classifier_activation``, ``input_tensor``, ``model_name`` (the
+            constructor's ``name``) and family options (e.g. ViT's ``depth``).
+
+    Returns:
+        The ``keras.Model``; see the constructor (e.g. ``help(applications.VGG19)``).
+    """
+    constructor = BACKBONES[family_of(name).name]
+    if "model_name" in kwargs:
+        kwargs["name"] = kwargs.pop("model_name")
+    return constructor(
+        neurn=neurn, input_shape=input_shape, classes=classes, weights=weights, **kwargs
+    )
+
+
+__all__ = [
+    "BACKBONES",
+    "FAMILIES",
+    "VGG19",
+    "BackbonePreprocessing",
+    "ChannelShuffle",
+    "ChannelSplit",
+    "DenseNet121",
+    "DigitNet",
+    "EfficientNetB0",
+    "Family",
+    "GrayToRGB",
+    "InceptionV3",
+    "MobileNetV2",
+    "NASNetMobile",
+    "PositionEmbedding",
+    "ResNet50V2",
+    "ShuffleNetV2",
+    "ViT",
+    "WeightsDownloadError",
+    "Xception",
+    "build_model",
+    "min_input_size",
+    "transfer_weights",
+]

@@ -1,0 +1,143 @@
+"""Input adaptation inside the model: raw pixels in, what the backbone expects out.
+
+The chain, in this order (each step only where it applies):
+
+1. ``GrayToRGB``: 1 channel to 3, for backbones that take RGB.
+2. ``keras.layers.Resizing`` (bilinear): up to the backbone's minimum input size.
+3. ``NeuRN`` (named ``"neurn"``): on those raw pixels, output in [0, 1].
+4. ``BackbonePreprocessing``: the backbone's own preprocessing, told whether its input
+   is NeuRN's [0, 1] output or raw 0..255 pixels.
+
+Every step is linear in the pixels or invariant to x -> 255 - x, so a model with NeuRN
+(reflect padding) gives the same output for an image and its inverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+from keras import ops
+
+from neurn_keras.layers import NeuRN
+
+PREPROCESSING_MODES = ("caffe", "tf", "torch", "unit", "pixels")
+"""What each mode does to 0..255 pixels.
+
+``caffe``, ``tf``, ``torch``: ``keras.applications.imagenet_utils.preprocess_input``
+with that mode (BGR minus the ImageNet mean; [-1, 1]; [0, 1] then ImageNet mean and std).
+``unit``: [0, 1]. ``pixels``: unchanged 0..255 (EfficientNet normalizes inside itself).
+"""
+
+PREPROCESSING_DESCRIPTIONS = {
+    "caffe": "RGB→BGR, minus the ImageNet mean",
+    "tf": "scaled to [-1, 1]",
+    "torch": "[0, 1], ImageNet mean and std",
+    "unit": "scaled to [0, 1]",
+    "pixels": "0..255 (the backbone rescales and normalizes inside itself)",
+}
+
+
+@keras.saving.register_keras_serializable(package="neurn_keras")
+class GrayToRGB(keras.layers.Layer):
+    """Repeats a single channel three times: (batch, H, W, 1) -> (batch, H, W, 3)."""
+
+    def build(self, input_shape):
+        if input_shape[-1] != 1:
+            raise ValueError(
+                f"GrayToRGB expects 1 channel, got an input of shape {tuple(input_shape)}"
+            )
+        self.built = True
+
+    def call(self, inputs):
+        return ops.repeat(inputs, 3, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], 3)
+
+
+@keras.saving.register_keras_serializable(package="neurn_keras")
+class BackbonePreprocessing(keras.layers.Layer):
+    """A backbone's own input preprocessing, fed raw pixels or NeuRN's output.
+
+    The input is first rescaled from [0, ``input_max``] to 0..255, the range every
+    ``keras.applications`` ``preprocess_input`` expects; then ``mode`` is applied (see
+    ``PREPROCESSING_MODES``). ``input_max=255`` for raw pixels, ``1`` after NeuRN.
+
+    Args:
+        mode: one of ``"caffe"``, ``"tf"``, ``"torch"``, ``"unit"``, ``"pixels"``.
+        input_max: the value that stands for a full-scale pixel in the input.
+        **kwargs: base layer arguments.
+    """
+
+    def __init__(self, mode: str, input_max: float = 255.0, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in PREPROCESSING_MODES:
+            raise ValueError(
+                f"BackbonePreprocessing: mode must be one of {list(PREPROCESSING_MODES)}, "
+                f"got {mode!r}"
+            )
+        if not isinstance(input_max, (int, float)) or not input_max > 0:
+            raise ValueError(
+                f"BackbonePreprocessing: input_max must be a positive number, got {input_max!r}"
+            )
+        self.mode = mode
+        self.input_max = float(input_max)
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype) * (255.0 / self.input_max)
+        if self.mode == "unit":
+            return x / 255.0
+        if self.mode == "pixels":
+            return x
+        return keras.applications.imagenet_utils.preprocess_input(
+            x, data_format="channels_last", mode=self.mode
+        )
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"mode": self.mode, "input_max": self.input_max})
+        return config
+
+
+def neurn_arguments(neurn) -> dict | None:
+    """Normalizes the ``neurn`` argument: ``None`` for no NeuRN, else NeuRN's kwargs."""
+    if isinstance(neurn, bool):
+        return {} if neurn else None
+    if isinstance(neurn, Mapping):
+        if "name" in neurn:
+            raise ValueError(
+                "neurn: the NeuRN layer is always named 'neurn'; remove 'name' from "
+                f"neurn={dict(neurn)!r}"
+            )
+        return dict(neurn)
+    raise TypeError(
+        "neurn must be True, False or a dict of NeuRN arguments such as "
+        f"{{'kernel_size': 7, 'padding': 'zeros'}}, got {neurn!r}"
+    )
+
+
+def adapted_size(height: int, width: int, min_size: int) -> tuple[int, int]:
+    """Each spatial side below ``min_size`` is raised to it; larger sides are kept."""
+    return max(height, min_size), max(width, min_size)
+
+
+def adapt_inputs(pixels, *, min_size: int, preprocessing: str, neurn_kwargs: dict | None):
+    """Applies the adaptation chain to a symbolic (batch, H, W, 1 or 3) tensor of pixels.
+
+    Returns the tensor to feed the backbone, of shape (batch, H', W', 3).
+    """
+    x = pixels
+    if x.shape[-1] == 1:
+        x = GrayToRGB(name="gray_to_rgb")(x)
+    height, width = x.shape[1], x.shape[2]
+    target = adapted_size(height, width, min_size)
+    if target != (height, width):
+        x = keras.layers.Resizing(*target, interpolation="bilinear", name="resize")(x)
+    if neurn_kwargs is not None:
+        x = NeuRN(name="neurn", **neurn_kwargs)(x)
+    input_max = 255.0 if neurn_kwargs is None else 1.0
+    return BackbonePreprocessing(preprocessing, input_max=input_max, name="preprocess")(x)
