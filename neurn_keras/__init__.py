@@ -18,8 +18,8 @@ from importlib import metadata
 # errors still show, and a value the user set is kept.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from neurn_keras import applications, layers  # noqa: E402  (registers the custom layers)
-from neurn_keras.layers import NeuRN  # noqa: E402
+from neurn_keras import applications, layers  # registers the custom layers
+from neurn_keras.layers import NeuRN
 
 try:
     __version__ = metadata.version("neurn_keras")
