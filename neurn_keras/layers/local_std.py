@@ -1,12 +1,16 @@
 """Local (k×k, stride 1) standard deviation from box-filter moments, in ``keras.ops``.
 
-Runs on every Keras backend. The window sums are separable (a k-tap sum along H,
-then along W) and are written as sums of shifted slices, which XLA fuses.
+Runs on every Keras backend. The window sums are separable (along H, then along W) and
+come in two forms with the same result: ``"slices"``, k shifted slices added up, which
+XLA fuses into one pass (TensorFlow under XLA, JAX), and ``"pool"``, average pooling,
+one library call per axis, which is faster where ops run one by one (PyTorch).
 
 Numerics: in float32, ``E[x²] - E[x]²`` cancels badly when the values are large
-compared with their local spread. Each image is therefore centred on the midpoint
-of its own range (after padding, before squaring), which keeps every value within
-half the image's range of zero and makes a constant image exactly zero.
+compared with their local spread. Each channel of each image is therefore centred on
+the midpoint of its own range (after padding, before squaring), which keeps every value
+within half that range of zero, and turns a constant channel into exact zeros, so that
+a constant or solid-colour image gives σ = 0 exactly, not rounding noise that the
+normalization would blow up to 1.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 from keras import ops
 
 PADDINGS = ("reflect", "zeros")
+WINDOW_SUMS = ("slices", "pool")
 
 
 def reflect_indices(size: int, pad: int) -> np.ndarray:
@@ -74,13 +79,43 @@ def _window_sum(x, kernel_size: int, axis: int):
     return total
 
 
-def local_std_moments(x, kernel_size: int, padding: str = "reflect"):
+def _centred_padded(x, pad: int, padding: str):
+    """Pads, then subtracts the midpoint of each image channel's range (padding included)."""
+    lowest = ops.min(x, axis=(1, 2), keepdims=True)
+    highest = ops.max(x, axis=(1, 2), keepdims=True)
+    if padding == "zeros":  # the zeros read outside the image belong to its range
+        lowest = ops.minimum(lowest, 0.0)
+        highest = ops.maximum(highest, 0.0)
+    return pad_spatial(x, pad, padding) - (lowest * 0.5 + highest * 0.5)
+
+
+def _window_moments_by_slices(centred, kernel_size: int):
+    # Channels first, so that both window sums run along the fast axes.
+    planes = ops.transpose(centred, (0, 3, 1, 2))
+    moments = ops.stack([planes, planes * planes], axis=1)  # (B, 2, C, H+2p, W+2p)
+    sums = _window_sum(_window_sum(moments, kernel_size, 3), kernel_size, 4)
+    sums = ops.transpose(sums * (1.0 / kernel_size**2), (1, 0, 3, 4, 2))
+    return sums[0], sums[1]
+
+
+def _window_moments_by_pooling(centred, kernel_size: int):
+    def window_mean(z):
+        along_h = ops.average_pool(z, (kernel_size, 1), strides=1, padding="valid")
+        return ops.average_pool(along_h, (1, kernel_size), strides=1, padding="valid")
+
+    return window_mean(centred), window_mean(centred * centred)
+
+
+def local_std_moments(
+    x, kernel_size: int, padding: str = "reflect", window_sums: str = "slices"
+):
     """Population standard deviation of every k×k window, shape-preserving.
 
     Args:
         x: float tensor (batch, H, W, C).
         kernel_size: odd window size k.
         padding: ``"reflect"`` or ``"zeros"``.
+        window_sums: ``"slices"`` or ``"pool"`` (see the module docstring).
 
     Returns:
         Tensor of x's shape and dtype.
@@ -88,17 +123,21 @@ def local_std_moments(x, kernel_size: int, padding: str = "reflect"):
     pad = kernel_size // 2
     if pad == 0:
         return ops.zeros_like(x)
-    lowest = ops.min(x, axis=(1, 2, 3), keepdims=True)
-    highest = ops.max(x, axis=(1, 2, 3), keepdims=True)
-    if padding == "zeros":  # the zeros read outside the image belong to its range
-        lowest = ops.minimum(lowest, 0.0)
-        highest = ops.maximum(highest, 0.0)
-    centre = lowest * 0.5 + highest * 0.5
-    # Channels first, so that both window sums run along the fast axes.
-    padded = ops.transpose(pad_spatial(x, pad, padding) - centre, (0, 3, 1, 2))
-    moments = ops.stack([padded, padded * padded], axis=1)  # (B, 2, C, H+2p, W+2p)
-    sums = _window_sum(_window_sum(moments, kernel_size, 3), kernel_size, 4)
-    sums = sums * (1.0 / kernel_size**2)
-    mean, mean_square = sums[:, 0], sums[:, 1]
-    variance = ops.maximum(mean_square - mean * mean, 0.0)
-    return ops.transpose(ops.sqrt(variance), (0, 2, 3, 1))
+    centred = _centred_padded(x, pad, padding)
+    if window_sums == "pool":
+        mean, mean_square = _window_moments_by_pooling(centred, kernel_size)
+    else:
+        mean, mean_square = _window_moments_by_slices(centred, kernel_size)
+    return ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))
+
+
+def normalize_per_image(sigma):
+    """σ / (largest σ of its image); a constant image (largest σ = 0) gives zeros."""
+    peak = ops.max(sigma, axis=(1, 2, 3), keepdims=True)
+    nonzero = peak > 0
+    return ops.where(nonzero, sigma / ops.where(nonzero, peak, 1.0), 0.0)
+
+
+def neurn_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "slices"):
+    """NeuRN by box-filter moments: local standard deviation over each image's maximum."""
+    return normalize_per_image(local_std_moments(x, kernel_size, padding, window_sums))

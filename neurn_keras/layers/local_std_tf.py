@@ -1,15 +1,33 @@
-"""Local standard deviation from explicit patches (TensorFlow only).
+"""TensorFlow-only NeuRN paths: the XLA-compiled moments, and the patches reference.
 
-The reference implementation: ``tf.image.extract_patches`` gathers every k×k window
-and the standard deviation is taken exactly (two-pass, mean first). It needs k²
-times the input's memory and is much slower than the moments method.
+``compiled_neurn_moments`` runs :func:`neurn_moments` as one XLA cluster. Keras runs a
+model on a CPU-only TensorFlow without XLA, op by op, where NeuRN's dozen elementwise
+passes over the images would cost several times the XLA version; compiling just this
+function fuses them, also inside a graph-mode model, a ``tf.data`` map, or an outer
+XLA function.
+
+``local_std_patches`` is the reference: ``tf.image.extract_patches`` gathers every k×k
+window and the standard deviation is taken exactly (two-pass, mean first). It needs k²
+times the input's memory and is much slower.
 """
 
 from __future__ import annotations
 
+import functools
+
 import tensorflow as tf
 
-from neurn_keras.layers.local_std import pad_spatial
+from neurn_keras.layers.local_std import neurn_moments, pad_spatial
+
+
+@functools.cache
+def compiled_neurn_moments(kernel_size: int, padding: str):
+    """``neurn_moments`` for one (k, padding), as an XLA-compiled ``tf.function``."""
+
+    def run(x):
+        return neurn_moments(x, kernel_size, padding, window_sums="slices")
+
+    return tf.function(run, jit_compile=True, autograph=False, reduce_retracing=True)
 
 
 def local_std_patches(x, kernel_size: int, padding: str = "reflect"):

@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 import neurn_keras
 from neurn_keras.layers import NeuRN
+from neurn_keras.layers.local_std import WINDOW_SUMS, neurn_moments
 
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 METHODS = ["moments", "patches"] if ON_TENSORFLOW else ["moments"]
@@ -62,6 +63,17 @@ def test_matches_float64_reference(method, padding, kernel_size, height, width, 
     np.testing.assert_allclose(out, expected, rtol=0, atol=TOLERANCE[method])
 
 
+@pytest.mark.parametrize("window_sums", WINDOW_SUMS)
+@pytest.mark.parametrize("padding", ["reflect", "zeros"])
+@pytest.mark.parametrize("kernel_size", [3, 7])
+def test_both_forms_of_window_sums_match_the_reference(window_sums, padding, kernel_size):
+    """The layer picks one form per backend; both are checked on every backend."""
+    x = images_with_flat_regions(np.random.default_rng(kernel_size), (2, 11, 8, 3), 255)
+    out = neurn_moments(keras.ops.convert_to_tensor(x), kernel_size, padding, window_sums)
+    expected = reference(x, kernel_size, padding)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out), expected, atol=2e-3)
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("size", [(1, 1), (1, 5), (2, 2), (3, 1)])
 def test_images_smaller_than_the_window(method, size):
@@ -107,6 +119,16 @@ def test_constant_image_gives_zeros_and_does_not_disturb_the_batch():
     out = run(x)
     assert np.all(out[1] == 0) and not np.isnan(out).any()
     np.testing.assert_allclose(out[[0, 2]], run(x[[0, 2]]), atol=1e-6)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("size", [(1, 1), (5, 7), (40, 33)])
+def test_solid_colour_images_give_zeros(method, size):
+    """Each channel constant, channels different: σ is 0, not rounding noise scaled to 1."""
+    colours = np.array([[255.0, 0.0, 17.0], [3.5, 200.25, 99.0]], np.float32)
+    x = np.broadcast_to(colours[:, None, None, :], (2, *size, 3)).copy()
+    for kernel_size in (3, 9):
+        assert np.all(run(x, kernel_size=kernel_size, method=method) == 0)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
