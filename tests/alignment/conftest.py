@@ -1,0 +1,13 @@
+"""Fixtures of the alignment tests (figures render off-screen)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+from alignment_fixtures import small_model
+
+
+@pytest.fixture(scope="session")
+def models():
+    return {"small_neurn": small_model(True), "small": small_model(False)}
