@@ -33,6 +33,7 @@ import pandas as pd
 from benchmarks._report import ROOT, markdown_table, replace_readme_section, write_page
 from neurn_keras import alignment, applications, datasets, neuro
 from neurn_keras.alignment import figures
+from neurn_keras.files import atomic_write
 
 PAGE = ROOT / "docs" / "results" / "alignment.md"
 FIGURES = ROOT / "docs" / "results" / "alignment"
@@ -250,7 +251,8 @@ def main() -> None:
     identical = same_start(models, args)
     rsa = alignment.rsa_analysis(models, rsms, n_boot=args.n_boot, seed=0)
     columns = ["model", "layer", "layer_index", "group", "spearman", "ci_low", "ci_high"]
-    rsa.layers[columns].round(4).to_csv(FIGURES / "rsa_layers.csv", index=False)
+    layers = rsa.layers[columns].round(4)
+    atomic_write(FIGURES / "rsa_layers.csv", lambda tmp: layers.to_csv(tmp, index=False))
     table, comparisons, summary = rsa_section(rsa, rsms, args, made)
 
     chart = pd.concat(comparisons, ignore_index=True)

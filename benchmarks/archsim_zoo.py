@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from benchmarks._report import ROOT, markdown_table, write_page
+from neurn_keras.files import atomic_write
 
 RESULTS = ROOT / "docs" / "results"
 PAGE_NAME = "archsim.md"
@@ -45,9 +46,7 @@ def run_cli(output: Path, cache: Path, models: list[str] | None) -> float:
 
 
 def copy_atomic(source: Path, target: Path) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.copyfile(source, tmp)
-    tmp.replace(target)
+    atomic_write(target, lambda temporary: shutil.copyfile(source, temporary), target.suffix)
 
 
 def verify_input_size(sequences: dict[str, list[str]]) -> list[str]:
@@ -227,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("archsim_zoo: the cached run gave another matrix than the cold one")
         sequences = json.loads((tmp / "cold" / "sequences.json").read_text())
         alignment_text = (tmp / "cold" / "alignment_VGG16_VGG19.txt").read_text()
-        results.mkdir(parents=True, exist_ok=True)
         copy_atomic(tmp / "cold" / "similarity_clustermap.png", results / FIGURE_NAME)
         copy_atomic(tmp / "cold" / "similarity.csv", results / MATRIX_NAME)
     differ = verify_input_size(sequences) if args.verify_input_size else None

@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from benchmarks._report import ROOT, markdown_table, write_page
+from neurn_keras.cli import Parser, positive_int
+from neurn_keras.files import atomic_write_text
 
 BEGIN, END = "<!-- backbones-table -->", "<!-- /backbones-table -->"
 
@@ -38,13 +39,8 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     return shape
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog="python -m benchmarks.backbones_table",
         description=(
             "Build every backbone of neurn_keras.applications and write a Markdown table: "
@@ -71,10 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="H,W,C",
         help="input shape the parameters are counted at (default: 32,32,3)",
     )
-    parser.add_argument("--classes", type=int, default=10, help="number of classes (default: 10)")
+    parser.add_argument(
+        "--classes", type=positive_int, default=10, help="number of classes (default: 10)"
+    )
     args = parser.parse_args(argv)
-    if args.classes < 1:
-        parser.error(f"--classes must be at least 1, got {args.classes}")
     if args.readme is not None and not args.readme.is_file():
         parser.error(f"--readme: no such file {args.readme}")
     return args
@@ -143,17 +139,6 @@ def markdown(table: list[dict], shape, classes: int) -> str:
     return body + "\n\n" + note + "\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
 def replace_between_markers(document: str, text: str) -> str:
     start, stop = document.find(BEGIN), document.find(END)
     if start < 0 or stop < start:
@@ -175,7 +160,7 @@ def main(argv=None) -> int:
     print(f"wrote {args.output}")
     if args.readme is not None:
         document = args.readme.read_text(encoding="utf-8")  # re-read right before writing
-        write_atomically(args.readme, replace_between_markers(document, text))
+        atomic_write_text(args.readme, replace_between_markers(document, text))
         print(f"updated the table in {args.readme}")
     return 0
 

@@ -10,16 +10,41 @@ The analysis subpackages are imported on first use::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 from importlib import metadata
 
-# TensorFlow's C++ INFO and WARNING lines drown the output of our command lines;
-# errors still show, and a value the user set is kept.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from neurn_keras import applications, layers  # registers the custom layers
-from neurn_keras.layers import NeuRN
+@contextlib.contextmanager
+def _quiet_tensorflow_import():
+    """Silences what TensorFlow prints to stderr while it loads (``NEURN_TF_LOGS=1`` keeps it).
+
+    TensorFlow 2.21 writes its startup lines (oneDNN, CUDA drivers) before its logging
+    is set up, so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them; they would bury the one-line
+    errors of our command lines. An import that fails still raises as usual.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("NEURN_TF_LOGS") == "1" or "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+with _quiet_tensorflow_import():
+    import keras  # noqa: F401  (loads the backend: TensorFlow by default)
+
+from neurn_keras import applications, layers  # noqa: E402  (registers the custom layers)
+from neurn_keras.layers import NeuRN  # noqa: E402
 
 try:
     __version__ = metadata.version("neurn_keras")

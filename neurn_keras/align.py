@@ -7,6 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from neurn_keras.cli import Parser, UsageError, positive_int, run_cli, size_hw
+from neurn_keras.files import atomic_write, atomic_write_text
+
+PROG = "python -m neurn_keras.align"
+
 DESCRIPTION = """\
 Compare Keras models, with and without NeuRN, with mouse visual cortex (Allen Brain
 Observatory, natural scenes), as in Mice to Machines (Qazi, Jalil, Iqbal 2025), and write
@@ -59,43 +64,10 @@ exit status: 0 on success, 2 on bad input (one line on stderr), 130 when interru
 """
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (no usage block), exit status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW such as 31x31, got {text!r}") from None
-    if h < 1 or w < 1:
-        raise argparse.ArgumentTypeError(f"sizes must be >= 1, got {text!r}")
-    return h, w
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     from neurn_keras.alignment.grouping import GROUPINGS
 
-    p = _Parser(
-        prog="python -m neurn_keras.align",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
     io = p.add_argument_group("inputs and outputs")
     io.add_argument(
         "--model",
@@ -129,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     cells = p.add_argument_group("single-cell analysis")
     cells.add_argument(
         "--map-size",
-        type=_size,
+        type=size_hw,
         metavar="HxW",
         help="size of the cells' maps (default: the scenes' size)",
     )
@@ -149,17 +121,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use every cell and kernel map (no UMAP + KMeans sampling)",
     )
-    cells.add_argument("--clusters", type=_positive, default=10, help="KMeans clusters (10)")
-    cells.add_argument("--per-cluster", type=_positive, default=50, help="maps per cluster (50)")
+    cells.add_argument("--clusters", type=positive_int, default=10, help="KMeans clusters (10)")
+    cells.add_argument("--per-cluster", type=positive_int, default=50, help="maps per cluster (50)")
     cells.add_argument(
         "--max-points",
-        type=_positive,
+        type=positive_int,
         default=4000,
         help="embed at most this many maps with UMAP, at random (4000)",
     )
     cells.add_argument(
         "--umap-epochs",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="UMAP optimisation epochs (default: UMAP's own)",
     )
@@ -172,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     cells.add_argument(
         "--min-kernel",
-        type=_positive,
+        type=positive_int,
         default=2,
         help="skip kernels smaller than this a side (2 drops 1x1 convolutions)",
     )
@@ -197,25 +169,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _write_csv(frame, path: Path) -> None:
-    from neurn_keras.neuro.compact import atomic_write
-
     atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def _write_json(data: dict, path: Path) -> None:
-    from neurn_keras.neuro.compact import atomic_write
-
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _inputs(args):
-    """Load and check every input before any long computation; bad input -> _UsageError."""
+    """Load and check every input before any long computation; bad input -> UsageError."""
     try:
         return _load_inputs(args)
     except (FileNotFoundError, ValueError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        raise _UsageError(str(message)) from None
+        raise UsageError(str(message)) from None
 
 
 def _load_inputs(args):
@@ -224,18 +191,18 @@ def _load_inputs(args):
     from neurn_keras.alignment.representations import feature_representations
 
     if args.neural is None and args.no_rsa:
-        raise _UsageError("nothing to do: give --neural FILE, or drop --no-rsa")
+        raise UsageError("nothing to do: give --neural FILE, or drop --no-rsa")
     if args.n_boot < 0:
-        raise _UsageError(f"--n-boot must be >= 0, got {args.n_boot}")
+        raise UsageError(f"--n-boot must be >= 0, got {args.n_boot}")
     for path in args.model:
         if not path.exists():
-            raise _UsageError(f"--model: no file or directory {path}")
+            raise UsageError(f"--model: no file or directory {path}")
     try:
         models = load_models(args.model)
     except FileNotFoundError:
         raise
     except Exception as error:  # keras raises many types for a file that is not a model
-        raise _UsageError(f"--model: cannot load a Keras model ({error})") from None
+        raise UsageError(f"--model: cannot load a Keras model ({error})") from None
     neural = None
     if args.neural is not None:
         from neurn_keras.neuro.compact import load_neural
@@ -247,7 +214,7 @@ def _load_inputs(args):
             try:
                 feature_representations(model, args.depthwise, min_size=args.min_kernel)
             except ValueError as error:
-                raise _UsageError(f"--model {label}: {error}") from None
+                raise UsageError(f"--model {label}: {error}") from None
     rsms = None
     if not args.no_rsa:
         from neurn_keras.alignment.activations import activation_layers
@@ -256,7 +223,7 @@ def _load_inputs(args):
         rsms = load_scene_rsms(args.data_dir)
         for label, model in models.items():
             if not activation_layers(model, args.depthwise):
-                raise _UsageError(
+                raise UsageError(
                     f"--model {label}: no NeuRN or convolution layer to compare with cortex"
                 )
     pairs = [tuple(p) for p in args.pair] if args.pair else pair_models(models)
@@ -358,21 +325,13 @@ def run(args) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        written = run(args)
-    except KeyboardInterrupt:
-        print(
-            "python -m neurn_keras.align: interrupted; files written so far are complete",
-            file=sys.stderr,
-        )
-        return 130
-    except _UsageError as error:
-        message = " ".join(str(error).split())
-        print(f"python -m neurn_keras.align: error: {message}", file=sys.stderr)
-        return 2
-    for path in written:
-        print(path)
-    return 0
+
+    def body() -> int:
+        for path in run(args):
+            print(path)
+        return 0
+
+    return run_cli(PROG, body, interrupted="files written so far are complete")
 
 
 if __name__ == "__main__":

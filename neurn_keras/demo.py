@@ -10,11 +10,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurn_keras.cli import Parser, UsageError, positive_int, run_cli
+from neurn_keras.files import atomic_save_figure
+
+PROG = "python -m neurn_keras.demo"
+
+EPILOG = """\
+exit status: 0 on success, 2 on bad input or when no digit data is found (one line on
+stderr), 130 when interrupted (the figure is written to a temporary name first).
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m neurn_keras.demo",
+    parser = Parser(
+        prog=PROG,
         description="Apply NeuRN to real digit images and write a before/after figure.",
+        epilog=EPILOG,
     )
     parser.add_argument(
         "--data-dir",
@@ -26,16 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output", type=Path, default=Path("neurn_demo"), help="folder for the figure"
     )
-    parser.add_argument("--per-domain", type=int, default=2, help="images per domain (default 2)")
+    parser.add_argument(
+        "--per-domain", type=positive_int, default=2, help="images per domain (default 2)"
+    )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.per_domain < 1:
-        print("error: --per-domain must be >= 1", file=sys.stderr)
-        return 2
-
+def run(args: argparse.Namespace) -> Path:
+    """Writes the gallery of the parsed arguments; returns its path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,15 +61,20 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.per_domain):
             images[f"{name} ({y[i]})"] = x[i]
     if not images:
-        print("error: no digit data found:\n  " + "\n  ".join(missing), file=sys.stderr)
-        return 2
+        raise UsageError("no digit data found: " + "; ".join(missing))
     for line in missing:
         print(f"skipped {line}", file=sys.stderr)
-    args.output.mkdir(parents=True, exist_ok=True)
-    path = args.output / "neurn_gallery.png"
-    neurn_gallery(images).savefig(path, dpi=120)
-    print(f"wrote {path}")
-    return 0
+    return atomic_save_figure(neurn_gallery(images), args.output / "neurn_gallery.png", dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> int:
+        print(f"wrote {run(args)}")
+        return 0
+
+    return run_cli(PROG, body, interrupted="no figure is left half-written")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from neurn_keras.files import atomic_save_figure
 from neurn_keras.neuro.allen_files import LAYER_LABELS
-from neurn_keras.neuro.compact import atomic_write
 
 UNVERIFIED_BANNER = "UNVERIFIED neural data: demonstration only"
 
@@ -35,11 +35,7 @@ def _banner(fig, note: str) -> None:
 def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
     """Save ``fig`` as PNG atomically (temporary file, then rename) and close it."""
     try:
-        return atomic_write(
-            path,
-            lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"),
-            suffix=".png",
-        )
+        return atomic_save_figure(fig, path, dpi=dpi, bbox_inches="tight", format="png")
     finally:
         plt.close(fig)
 

@@ -7,6 +7,10 @@ import fnmatch
 import sys
 from pathlib import Path
 
+from neurn_keras.cli import Parser, UsageError, run_cli
+
+PROG = "python -m neurn_keras.archsim"
+
 DESCRIPTION = """\
 Compare architectures by globally aligning their layer sequences (Needleman-Wunsch)
 and reading a similarity index from the alignment: matched positions over alignment
@@ -35,29 +39,16 @@ examples:
   python -m neurn_keras.archsim --output out --models 'nk.*' --pair nk.vgg19 nk.vgg19+NeuRN
   python -m neurn_keras.archsim --list
 
-exit status: 0 on success, 2 on bad input (one line on stderr).
+exit status: 0 on success, 2 on bad input (one line on stderr), 130 when interrupted
+(files already written are complete; cached sequences are kept).
 """
 
 
 MAX_SCORE = 1000  # keeps the folded integer scores exact for sequences of ~10,000 layers
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, no usage block
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m neurn_keras.archsim",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
         "--output", type=Path, metavar="DIR", help="folder for the results (created)"
     )
@@ -96,12 +87,12 @@ def _select(patterns: list[str] | None, available: list[str]) -> list[str]:
     for pattern in patterns:
         hits = [n for n in available if fnmatch.fnmatchcase(n, pattern)]
         if not hits:
-            raise _UsageError(
+            raise UsageError(
                 f"--models: {pattern!r} matches no model (python -m neurn_keras.archsim --list)"
             )
         chosen += [n for n in hits if n not in chosen]
     if len(chosen) < 2:
-        raise _UsageError(f"--models: need at least 2 models to compare, got {chosen}")
+        raise UsageError(f"--models: need at least 2 models to compare, got {chosen}")
     return chosen
 
 
@@ -114,20 +105,21 @@ def run(args: argparse.Namespace) -> dict[str, Path]:
 
     from neurn_keras.archsim import align, outputs, similarity_matrix, zoo, zoo_models
     from neurn_keras.archsim.figures import clustermap, save_figure
+    from neurn_keras.files import atomic_write_text
 
     available = list(zoo_models())
     names = _select(args.models, available)
     for name in args.pair:
         if name not in available:
-            raise _UsageError(
+            raise UsageError(
                 f"--pair: unknown model {name!r} (python -m neurn_keras.archsim --list)"
             )
     if args.output.exists() and not args.output.is_dir():
-        raise _UsageError(f"--output: {args.output} exists and is not a folder")
+        raise UsageError(f"--output: {args.output} exists and is not a folder")
     scores = {"match": args.match, "mismatch": args.mismatch, "gap": args.gap}
     for option, value in scores.items():
         if abs(value) > MAX_SCORE:
-            raise _UsageError(f"--{option}: {value} is beyond ±{MAX_SCORE}; use smaller scores")
+            raise UsageError(f"--{option}: {value} is beyond ±{MAX_SCORE}; use smaller scores")
     wanted = names + [n for n in args.pair if n not in names]
     sequences = zoo(
         wanted, cache_dir=args.cache_dir, use_cache=not args.no_cache, progress=not args.quiet
@@ -145,7 +137,7 @@ def run(args: argparse.Namespace) -> dict[str, Path]:
     plt.close(grid.figure)
     a, b = args.pair
     pair = align(sequences[a], sequences[b], **scores)
-    paths["alignment"] = outputs.write_text(
+    paths["alignment"] = atomic_write_text(
         out / outputs.alignment_file_name(a, b), outputs.alignment_text(pair, a, b, **scores)
     )
     return paths
@@ -153,27 +145,22 @@ def run(args: argparse.Namespace) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def body() -> int:
         if args.list:
             from neurn_keras.archsim import zoo_models
 
             print("\n".join(zoo_models()))
             return 0
         if args.output is None:
-            raise _UsageError("--output is required (a folder for the results)")
-        paths = run(args)
-    except _UsageError as error:
-        print(f"python -m neurn_keras.archsim: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(
-            "interrupted: files already written are complete; cached sequences are kept",
-            file=sys.stderr,
-        )
-        return 130
-    for path in paths.values():
-        print(path)
-    return 0
+            raise UsageError("--output is required (a folder for the results)")
+        for path in run(args).values():
+            print(path)
+        return 0
+
+    return run_cli(
+        PROG, body, interrupted="files already written are complete; cached sequences are kept"
+    )
 
 
 if __name__ == "__main__":

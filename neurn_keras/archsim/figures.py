@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,8 @@ import pandas as pd
 import seaborn as sns
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
+
+from neurn_keras.files import atomic_save_figure
 
 
 def clustermap(matrix: pd.DataFrame, method: str = "average", **kwargs) -> sns.matrix.ClusterGrid:
@@ -63,15 +63,4 @@ def clustermap(matrix: pd.DataFrame, method: str = "average", **kwargs) -> sns.m
 
 def save_figure(figure, path: str | os.PathLike, **kwargs) -> Path:
     """Saves a matplotlib figure atomically (temp file, then rename); format from suffix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=path.suffix)
-    os.close(fd)
-    try:
-        figure.savefig(tmp, **{"dpi": 110, "bbox_inches": "tight", **kwargs})
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_save_figure(figure, path, **{"dpi": 110, "bbox_inches": "tight", **kwargs})

@@ -24,14 +24,12 @@ differs from the current one is rebuilt and overwritten; delete the folder to st
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import inspect
 import json
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ import keras
 from tqdm.auto import tqdm
 
 from neurn_keras.archsim.sequence import TOKENS_VERSION, layer_sequence
+from neurn_keras.files import atomic_write_text
 
 DEFAULT_CACHE_DIR = Path("~/.neurn_keras/cache/archsim")
 SMALL_INPUT_SIZE = 32
@@ -143,17 +142,8 @@ def _read_cache(path: Path, fingerprint: dict) -> tuple[str, ...] | None:
 
 
 def _write_cache(path: Path, name: str, fingerprint: dict, tokens: tuple[str, ...]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"name": name, "fingerprint": fingerprint, "tokens": list(tokens)}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, json.dumps(record))
 
 
 def build_sequence(model: ZooModel) -> tuple[str, ...]:

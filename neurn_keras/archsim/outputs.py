@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from neurn_keras.archsim.alignment import Alignment
+from neurn_keras.files import atomic_write_text
 
 MATRIX_FILE = "similarity.csv"
 SEQUENCES_FILE = "sequences.json"
 FIGURE_FILE = "similarity_clustermap.png"
-
-
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Writes text atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def alignment_file_name(name_a: str, name_b: str) -> str:
@@ -64,9 +47,9 @@ def read_matrix(path: str | os.PathLike) -> pd.DataFrame:
 
 def write_matrix(path: str | os.PathLike, matrix: pd.DataFrame) -> Path:
     """The similarity matrix as CSV (6 decimals), models as row and column labels."""
-    return write_text(path, matrix.to_csv(float_format="%.6f"))
+    return atomic_write_text(path, matrix.to_csv(float_format="%.6f"))
 
 
 def write_sequences(path: str | os.PathLike, sequences: Mapping[str, Sequence[str]]) -> Path:
     """The layer sequences as JSON, name -> list of tokens."""
-    return write_text(path, json.dumps({k: list(v) for k, v in sequences.items()}, indent=1))
+    return atomic_write_text(path, json.dumps({k: list(v) for k, v in sequences.items()}, indent=1))

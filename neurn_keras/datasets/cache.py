@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from neurn_keras.datasets.formats import Arrays, DatasetFormatError, read_npz
+from neurn_keras.files import atomic_write
 
 CACHE_ENV_VAR = "NEURN_CACHE_DIR"
 USER_CACHE = Path("~/.neurn_keras/cache")
@@ -102,15 +103,8 @@ def disk_cache_dir(data_dir: Path) -> Path:
 
 def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
     """Write an uncompressed ``.npz`` via a temporary file and a rename (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    # np.savez appends ".npz" to a name without it, so the temporary name must end in it
+    atomic_write(path, lambda temporary: np.savez(temporary, **arrays), suffix=".npz")
 
 
 def cached_on_disk(

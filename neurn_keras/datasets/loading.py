@@ -8,12 +8,14 @@ The order for ``load_source("svhn", "train")``:
    svhn, cifar100) or a hash-checked download (usps). MNIST-M has no download.
 
 An explicit ``data_dir`` is the only place looked. ``NEURN_OFFLINE=1`` turns step 2's
-downloads off (TFDS retries for minutes before it gives up without a network).
+downloads off. Before any download the dataset's host is tried once (a few seconds),
+because TFDS retries for minutes before it gives up without a network.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import warnings
 from pathlib import Path
 
@@ -32,11 +34,26 @@ from neurn_keras.datasets.sources import (
 
 DOWNLOADABLE = ("usps",)
 OFFLINE_ENV_VAR = "NEURN_OFFLINE"
+DOWNLOAD_HOSTS = {  # where TFDS and the USPS download fetch each dataset
+    "mnist": "storage.googleapis.com",
+    "svhn": "ufldl.stanford.edu",
+    "cifar100": "www.cs.toronto.edu",
+    "usps": "www.csie.ntu.edu.tw",
+}
 
 
 def offline() -> bool:
     """Whether ``NEURN_OFFLINE=1`` forbids the online fallback."""
     return os.environ.get(OFFLINE_ENV_VAR, "") == "1"
+
+
+def unreachable(host: str, timeout: float = 5.0) -> str | None:
+    """Why ``host`` cannot be reached on port 443 within ``timeout`` s, or None if it can."""
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError as error:
+        return f"{host} is unreachable ({error})"
+    return None
 
 
 def _source(name: str) -> Source:
@@ -111,6 +128,8 @@ def load_source(
         raise FileNotFoundError(missing)
     elif offline():
         raise FileNotFoundError(f"{missing} ({OFFLINE_ENV_VAR}=1: no download tried)")
+    elif reason := unreachable(DOWNLOAD_HOSTS[name]):
+        raise FileNotFoundError(f"{missing} No download tried: {reason}.")
     else:
         try:
             x, y = _fetch_online(source, split, label_names)

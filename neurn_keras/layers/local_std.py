@@ -106,9 +106,7 @@ def _window_moments_by_pooling(centred, kernel_size: int):
     return window_mean(centred), window_mean(centred * centred)
 
 
-def local_std_moments(
-    x, kernel_size: int, padding: str = "reflect", window_sums: str = "slices"
-):
+def local_std_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "slices"):
     """Population standard deviation of every k×k window, shape-preserving.
 
     Args:

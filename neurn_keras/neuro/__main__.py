@@ -6,6 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurn_keras.cli import Parser, UsageError, run_cli, size_hw
+
+PROG = "python -m neurn_keras.neuro"
+
 DESCRIPTION = """\
 Make and inspect compact neural-data files (NAME.npz + NAME.csv), the input of
 python -m neurn_keras.align.
@@ -28,36 +32,13 @@ examples:
   python -m neurn_keras.neuro from-unverified --output demo_unverified.npz
   python -m neurn_keras.neuro info abo_ns.npz
 
-exit status: 0 on success, 2 on bad input (one line on stderr).
+exit status: 0 on success, 2 on bad input (one line on stderr), 130 when interrupted
+(files are written to a temporary name first, so none is left half-written).
 """
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (no usage block), exit status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW such as 115x147, got {text!r}") from None
-    return h, w
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m neurn_keras.neuro",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     nwb = commands.add_parser("from-nwb", help="NWB 1.x files -> compact file")
     nwb.add_argument("nwb", nargs="*", type=Path, help="ophys NWB files (natural scenes)")
@@ -76,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     nwb.add_argument(
         "--scene-size",
-        type=_size,
+        type=size_hw,
         metavar="HxW",
         help="shrink the 918x1174 scenes (e.g. 115x147); default: keep",
     )
@@ -100,13 +81,13 @@ def _nwb_paths(args) -> list[Path]:
         import pandas as pd
 
         if not args.list.is_file():
-            raise _UsageError(f"--list: no file {args.list}")
+            raise UsageError(f"--list: no file {args.list}")
         table = pd.read_csv(args.list)
         if "nwb_file" not in table.columns:
-            raise _UsageError(f"--list: {args.list} has no column 'nwb_file'")
+            raise UsageError(f"--list: {args.list} has no column 'nwb_file'")
         paths += [Path(p) for p in table["nwb_file"]]
     if not paths:
-        raise _UsageError("from-nwb: give NWB files or --list")
+        raise UsageError("from-nwb: give NWB files or --list")
     return paths
 
 
@@ -125,45 +106,53 @@ def _info(path: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _convert(args) -> int:
     from neurn_keras.neuro.compact import save_neural
 
-    try:
-        if args.command == "info":
-            print(_info(args.file))
-            return 0
-        if not str(args.output).endswith(".npz"):
-            raise _UsageError(f"--output must end in .npz, got {args.output}")
-        if args.command == "from-nwb":
-            from tqdm import tqdm
-
-            from neurn_keras.neuro.compact import concat_neural
-            from neurn_keras.neuro.nwb import read_nwb
-
-            paths = _nwb_paths(args)
-            parts = [
-                read_nwb(
-                    p,
-                    time_resolved=args.time_resolved,
-                    baseline=args.baseline,
-                    scene_size=args.scene_size,
-                    unknown_cre=args.unknown_cre,
-                )
-                for p in tqdm(paths, desc="NWB files", unit="file", disable=len(paths) < 2)
-            ]
-            data = concat_neural(parts)
-        else:
-            from neurn_keras.neuro.allen_files import load_unverified_responses
-
-            data = load_unverified_responses(args.data_dir, warn=False)
-        save_neural(args.output, data)
-        print(_info(args.output))
+    if args.command == "info":
+        print(_info(args.file))
         return 0
-    except (_UsageError, FileNotFoundError, ValueError, OSError) as error:
-        message = " ".join(str(error).split())
-        print(f"python -m neurn_keras.neuro: error: {message}", file=sys.stderr)
-        return 2
+    if not str(args.output).endswith(".npz"):
+        raise UsageError(f"--output must end in .npz, got {args.output}")
+    if args.command == "from-nwb":
+        from tqdm import tqdm
+
+        from neurn_keras.neuro.compact import concat_neural
+        from neurn_keras.neuro.nwb import read_nwb
+
+        paths = _nwb_paths(args)
+        parts = [
+            read_nwb(
+                p,
+                time_resolved=args.time_resolved,
+                baseline=args.baseline,
+                scene_size=args.scene_size,
+                unknown_cre=args.unknown_cre,
+            )
+            for p in tqdm(paths, desc="NWB files", unit="file", disable=len(paths) < 2)
+        ]
+        data = concat_neural(parts)
+    else:
+        from neurn_keras.neuro.allen_files import load_unverified_responses
+
+        data = load_unverified_responses(args.data_dir, warn=False)
+    save_neural(args.output, data)
+    print(_info(args.output))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    def body() -> int:
+        try:
+            return _convert(args)
+        except (FileNotFoundError, ValueError, OSError) as error:  # unreadable or bad input
+            raise UsageError(str(error)) from None
+
+    return run_cli(
+        PROG, body, interrupted="no file is left half-written; run the same command again"
+    )
 
 
 if __name__ == "__main__":

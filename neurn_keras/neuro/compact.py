@@ -26,7 +26,6 @@ Cre line that was reported unknown when the file was made). More columns are kep
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from neurn_keras.files import atomic_write
 from neurn_keras.neuro.cre_lines import CELL_CLASSES, UNKNOWN, UnknownCreLineError, cell_class
 
 FORMAT = "neurn_keras.neural/1"
@@ -221,29 +221,6 @@ def _checked_cells(cells, n_cells: int) -> pd.DataFrame:
 def csv_path(path: str | os.PathLike) -> Path:
     """The cell-table path that goes with a ``.npz`` path (same name, ``.csv``)."""
     return Path(path).with_suffix(".csv")
-
-
-def atomic_write(path: str | os.PathLike, write, suffix: str = ".tmp") -> Path:
-    """Call ``write(temporary_path)``, then rename the temporary file to ``path``.
-
-    The temporary file sits beside ``path`` (same file system) and is removed if ``write``
-    fails, so ``path`` is either the old file or the complete new one. The result gets the
-    usual permissions (0666 less the umask), not ``mkstemp``'s 0600.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_neural(path: str | os.PathLike, data: NeuralData) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from dataset_files import NetworkReached, Writer
 
-from neurn_keras.datasets import cache, tfds_source, usps_download
+from neurn_keras.datasets import cache, loading, tfds_source, usps_download
 
 
 def _forbidden(*args, **kwargs):
@@ -22,6 +22,7 @@ def no_network_no_home(monkeypatch, tmp_path):
     monkeypatch.setattr(tfds_source, "load_tfds", _forbidden)
     monkeypatch.setattr(tfds_source, "prepared_files", _forbidden)
     monkeypatch.setattr(usps_download, "download_usps", _forbidden)
+    monkeypatch.setattr(loading, "unreachable", lambda host: None)  # reach the mocks
     monkeypatch.delenv(cache.CACHE_ENV_VAR, raising=False)
     monkeypatch.delenv("NEURN_OFFLINE", raising=False)
     monkeypatch.setattr(cache, "USER_CACHE", tmp_path / "user_cache")

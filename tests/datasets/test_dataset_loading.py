@@ -11,6 +11,7 @@ from dataset_files import REAL_DOWNLOAD_USPS, NetworkReached, digit_images
 
 from neurn_keras import datasets
 from neurn_keras.datasets import cache, formats, tfds_source, usps_download
+from neurn_keras.datasets.loading import unreachable as REAL_UNREACHABLE
 from neurn_keras.datasets.sources import download_dir
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*canonical split:UserWarning")
@@ -315,3 +316,18 @@ def test_corrupt_source_leaves_no_cache_behind(write):
         datasets.load_domain("mnist_m", "test", write.root)
     assert cache_files(write.root / "cache") == []
     assert not any(key[0] == "mnist_m" for key in cache._MEMORY)
+
+
+def test_an_unreachable_host_fails_fast_without_trying_a_download(monkeypatch, tmp_path):
+    """Offline, TFDS would retry for minutes: one failed connection ends it at once."""
+    from neurn_keras.datasets import loading
+
+    monkeypatch.setenv("NEURN_DATA_DIR", str(tmp_path))  # nothing local
+    monkeypatch.setattr(loading, "unreachable", lambda host: f"{host} is unreachable (test)")
+    with pytest.raises(FileNotFoundError, match=r"No download tried: ufldl\.stanford\.edu"):
+        datasets.load_domain("svhn", "test")  # NetworkReached would mean it tried
+
+
+def test_unreachable_reports_a_closed_port():
+    # the autouse fixture replaces loading.unreachable; this is the real one
+    assert REAL_UNREACHABLE("127.0.0.1", timeout=1.0) is not None  # nothing listens on 443
