@@ -1,12 +1,9 @@
-"""Shared fixtures: the real data directory, and quiet TensorFlow logs."""
+"""Shared fixtures: the real data directory (settings live in the root ``conftest.py``)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("NEURN_OFFLINE", "1")  # tests never download (TFDS, keras.utils.get_file)
 
 import pytest
 

@@ -137,7 +137,7 @@ def test_argument_types_reject_bad_values(kind, text, message):
 
 
 def _tool_mains():
-    from neurn_keras import align, demo
+    from neurn_keras import align, demo, sweep, table, train
     from neurn_keras.archsim import __main__ as archsim
     from neurn_keras.neuro import __main__ as neuro
 
@@ -152,6 +152,9 @@ def _tool_mains():
         ),
         "python -m neurn_keras.archsim": (archsim.main, ["--output", "o", "--match", "one"]),
         "python -m neurn_keras.demo": (demo.main, ["--per-domain", "0"]),
+        "python -m neurn_keras.train": (train.main, ["--epochs", "0"]),
+        "python -m neurn_keras.sweep": (sweep.main, ["--output", "o", "--seeds", "x"]),
+        "python -m neurn_keras.table": (table.main, ["runs", "--format", "xml"]),
     }
 
 
@@ -162,6 +165,9 @@ def _tool_mains():
         "python -m neurn_keras.neuro",
         "python -m neurn_keras.archsim",
         "python -m neurn_keras.demo",
+        "python -m neurn_keras.train",
+        "python -m neurn_keras.sweep",
+        "python -m neurn_keras.table",
     ],
 )
 def test_every_tool_uses_the_shared_parser(prog, capsys, tmp_path, monkeypatch):

@@ -10,12 +10,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_ruff_check_is_clean():
+def _ruff() -> str:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is not installed (it is in requirements.txt)")
+    return ruff
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check", "--no-cache"], ["format", "--check", "--no-cache"]],
+    ids=["check", "format"],
+)
+def test_ruff_is_clean(command):
     result = subprocess.run(
-        [ruff, "check", "--no-cache", "neurn_keras", "tests", "benchmarks"],
+        [_ruff(), *command, "."],
         cwd=ROOT,
         capture_output=True,
         text=True,

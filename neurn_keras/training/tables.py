@@ -1,0 +1,367 @@
+"""Table 1 of Qazi et al. (2025) from run records, and paired comparisons of NeuRN's effect.
+
+Rows are a backbone and the same backbone with NeuRN; columns the paper's twelve
+transfers M→U … MM→S (source → target), then any transfer to or from ``syn_render``,
+always named as our renderer. A cell is the mean ± standard deviation (n − 1) of the
+target's test accuracy over seeds, in percent; in each column the better row of each
+backbone's pair is bold.
+
+When records differ in other settings (epochs, training images, ...), the settings
+that differ are added to the row names, so runs made differently are never averaged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+PAPER_DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
+ABBREVIATIONS = {"mnist": "M", "usps": "U", "svhn": "S", "mnist_m": "MM"}
+PAPER_TRANSFERS = tuple((s, t) for s in PAPER_DOMAINS for t in PAPER_DOMAINS if s != t)
+"""M→U, M→S, M→MM, U→M, U→S, U→MM, S→M, S→U, S→MM, MM→M, MM→U, MM→S (the paper's order)."""
+OUR_RENDERER = "syn_render (ours)"
+SETTING_KEYS = (
+    "input_shape", "epochs", "batch_size", "lr", "patience", "val_split",
+    "train_limit", "test_limit", "weights", "init_from",
+)  # fmt: skip
+FORMATS = ("md", "csv", "latex")
+
+Transfer = tuple[str, str]
+
+
+def domain_label(name: str) -> str:
+    return ABBREVIATIONS.get(name, OUR_RENDERER if name == "syn_render" else name)
+
+
+def transfer_label(transfer: Transfer) -> str:
+    return f"{domain_label(transfer[0])}→{domain_label(transfer[1])}"
+
+
+def backbone_label(name: str) -> str:
+    """The constructor's name (``MobileNetV2``) when the backbone is registered."""
+    try:
+        from neurn_keras.applications import FAMILIES
+
+        return FAMILIES[name].constructor_name
+    except (ImportError, KeyError):
+        return name
+
+
+@dataclass
+class Row:
+    """One row: a backbone, its NeuRN settings (None without), and accuracies by seed."""
+
+    backbone: str
+    neurn: tuple | None  # (kernel_size, padding) or None
+    setting: tuple  # ((key, value), ...) of the settings that differ between records
+    label: str = ""
+    cells: dict[Transfer, dict[int, float]] = field(default_factory=dict)
+
+    @property
+    def group(self) -> tuple:
+        return (self.backbone, self.setting)
+
+
+@dataclass
+class Table:
+    rows: list[Row]
+    columns: list[Transfer]
+    duplicates: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Summary:
+    mean: float
+    std: float | None
+    n: int
+
+
+def summarize(values: Iterable[float]) -> Summary | None:
+    values = list(values)
+    if not values:
+        return None
+    std = statistics.stdev(values) if len(values) > 1 else None
+    return Summary(statistics.fmean(values), std, len(values))
+
+
+def _neurn_key(record: dict) -> tuple | None:
+    if not record["neurn"]:
+        return None
+    config = record.get("neurn_config") or {}
+    return (config.get("kernel_size"), config.get("padding"))
+
+
+def _setting(record: dict) -> dict:
+    config = record.get("config", {})
+    return {key: _hashable(config.get(key)) for key in SETTING_KEYS}
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def build_table(records: list[dict], drop_empty: bool = False) -> Table:
+    """Groups run records (``results.json`` contents) into Table 1's rows and columns.
+
+    Args:
+        records: run records; each gives one accuracy per target of its source.
+        drop_empty: leave out paper columns without any run (by default all twelve show).
+    """
+    varying = [key for key in SETTING_KEYS if len({_setting(r)[key] for r in records}) > 1]
+    rows: dict[tuple, Row] = {}
+    duplicates = []
+    for record in records:
+        setting = tuple((key, _setting(record)[key]) for key in varying)
+        key = (record["backbone"], _neurn_key(record), setting)
+        row = rows.setdefault(key, Row(record["backbone"], key[1], setting))
+        for target, value in record["accuracy"].items():
+            if target == record["source"]:
+                continue
+            seeds = row.cells.setdefault((record["source"], target), {})
+            if record["seed"] in seeds:
+                duplicates.append(
+                    f"{record.get('path', '?')}: a second run of seed {record['seed']} for "
+                    f"{transfer_label((record['source'], target))}; the later one is used"
+                )
+            seeds[record["seed"]] = float(value)
+    ordered = sorted(rows.values(), key=_row_order)
+    neurn_variants: dict[tuple, set] = {}
+    for row in ordered:
+        if row.neurn is not None:
+            neurn_variants.setdefault(row.group, set()).add(row.neurn)
+    for row in ordered:
+        row.label = _row_label(row, len(neurn_variants.get(row.group, ())) > 1)
+    present = {transfer for row in ordered for transfer in row.cells}
+    columns = [t for t in PAPER_TRANSFERS if t in present or not drop_empty]
+    columns += sorted(present - set(PAPER_TRANSFERS), key=_extra_order)
+    return Table(ordered, columns, duplicates)
+
+
+def _row_order(row: Row):
+    from neurn_keras.training.config import backbone_names
+
+    names = backbone_names()
+    position = names.index(row.backbone) if row.backbone in names else len(names)
+    neurn = (0,) if row.neurn is None else (1, *(str(v) for v in row.neurn))
+    return (position, row.backbone, str(row.setting), neurn)
+
+
+def _extra_order(transfer: Transfer):
+    order = (*PAPER_DOMAINS, "syn_render")
+
+    def rank(name):
+        return order.index(name) if name in order else len(order)
+
+    return (rank(transfer[0]), rank(transfer[1]), transfer)
+
+
+def _row_label(row: Row, several_neurn: bool) -> str:
+    label = backbone_label(row.backbone)
+    if row.neurn is not None:
+        label += "+NeuRN"
+        if several_neurn:
+            label += f" (k={row.neurn[0]}, {row.neurn[1]})"
+    if row.setting:
+        label += " [" + ", ".join(f"{k}={_show(k, v)}" for k, v in row.setting) + "]"
+    return label
+
+
+def _show(key: str, value) -> str:
+    if value is None:
+        return "all" if key.endswith("_limit") else "none"
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def best_rows(table: Table) -> dict[Transfer, set[int]]:
+    """Per column, the indices of the rows that are best within their backbone's group."""
+    best: dict[Transfer, set[int]] = {}
+    for column in table.columns:
+        groups: dict[tuple, list[tuple[float, int]]] = {}
+        for index, row in enumerate(table.rows):
+            summary = summarize(row.cells.get(column, {}).values())
+            if summary is not None:
+                groups.setdefault(row.group, []).append((round(summary.mean, 12), index))
+        chosen = set()
+        for members in groups.values():
+            if len(members) > 1:
+                top = max(mean for mean, _ in members)
+                chosen |= {index for mean, index in members if mean == top}
+        best[column] = chosen
+    return best
+
+
+def _usual_seed_count(table: Table) -> int | None:
+    """The most common number of seeds per cell (cells with another count say theirs)."""
+    counts = [len(seeds) for row in table.rows for seeds in row.cells.values()]
+    return max(set(counts), key=counts.count) if counts else None
+
+
+def _cell_text(summary: Summary | None, usual_n: int | None, pm: str) -> str:
+    if summary is None:
+        return ""
+    text = f"{100 * summary.mean:.2f}"
+    if summary.std is not None:
+        text += f"{pm}{100 * summary.std:.2f}"
+    if summary.n != usual_n:
+        text += f" (n={summary.n})"
+    return text
+
+
+def render_table(table: Table, fmt: str = "md") -> str:
+    """The table as Markdown (``md``), ``csv`` or LaTeX (``latex``, booktabs)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {FORMATS}")
+    if fmt == "csv":
+        return _render_csv(table)
+    usual_n = _usual_seed_count(table)
+    best = best_rows(table)
+    latex = fmt == "latex"
+    pm = " $\\pm$ " if latex else " ± "
+    header = ["model", *(transfer_label(c) for c in table.columns)]
+    body = []
+    for index, row in enumerate(table.rows):
+        cells = [_escape(row.label) if latex else row.label]
+        for column in table.columns:
+            text = _cell_text(summarize(row.cells.get(column, {}).values()), usual_n, pm)
+            if text and index in best[column]:
+                text = f"\\textbf{{{text}}}" if latex else f"**{text}**"
+            cells.append(text or ("--" if latex else "–"))
+        body.append(cells)
+    note = (
+        f"Target test accuracy (%), mean ± standard deviation over seeds (n = {usual_n} "
+        "unless marked); bold: the better of each backbone's rows."
+    )
+    if latex:
+        header = [_escape(h).replace("→", "$\\to$") for h in header]
+        lines = [
+            "\\begin{tabular}{l" + "c" * len(table.columns) + "}",
+            "\\toprule",
+            " & ".join(header) + " \\\\",
+            "\\midrule",
+            *(" & ".join(cells) + " \\\\" for cells in body),
+            "\\bottomrule",
+            "\\end{tabular}",
+            f"% {note}",
+        ]
+        return "\n".join(lines) + "\n"
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines) + f"\n\n{note}\n"
+
+
+def _escape(text: str) -> str:
+    for char in "\\&%$#_{}":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _render_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = ["model", "backbone", "neurn", "kernel_size", "padding"]
+    for column in table.columns:
+        label = transfer_label(column)
+        header += [f"{label} mean", f"{label} std", f"{label} n"]
+    writer.writerow(header)
+    for row in table.rows:
+        kernel, padding = row.neurn if row.neurn else ("", "")
+        line = [row.label, row.backbone, row.neurn is not None, kernel, padding]
+        for column in table.columns:
+            summary = summarize(row.cells.get(column, {}).values())
+            if summary is None:
+                line += ["", "", 0]
+            else:
+                std = "" if summary.std is None else f"{100 * summary.std:.4f}"
+                line += [f"{100 * summary.mean:.4f}", std, summary.n]
+        writer.writerow(line)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------ paired comparison
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """NeuRN minus baseline for one backbone, one NeuRN setting and one transfer, seed by seed."""
+
+    backbone: str
+    label: str  # the NeuRN row's label
+    baseline_label: str
+    transfer: Transfer
+    seeds: tuple[int, ...]
+    baseline: tuple[float, ...]
+    neurn: tuple[float, ...]
+
+    @property
+    def differences(self) -> tuple[float, ...]:
+        return tuple(n - b for n, b in zip(self.neurn, self.baseline, strict=True))
+
+    @property
+    def mean_difference(self) -> float:
+        return statistics.fmean(self.differences)
+
+    @property
+    def p_value(self) -> float | None:
+        """Two-sided paired t-test (None with fewer than two seeds or no spread)."""
+        diffs = self.differences
+        if len(diffs) < 2 or statistics.stdev(diffs) == 0:
+            return None
+        from scipy import stats
+
+        result = stats.ttest_rel(self.neurn, self.baseline)
+        return None if math.isnan(result.pvalue) else float(result.pvalue)
+
+
+def paired_comparisons(table: Table) -> list[PairedComparison]:
+    """Every NeuRN row against its backbone's baseline row, per column, on the seeds both have."""
+    out = []
+    for row in table.rows:
+        if row.neurn is None:
+            continue
+        baseline = next((r for r in table.rows if r.group == row.group and r.neurn is None), None)
+        if baseline is None:
+            continue
+        for column in table.columns:
+            ours, theirs = row.cells.get(column, {}), baseline.cells.get(column, {})
+            seeds = tuple(sorted(set(ours) & set(theirs)))
+            if seeds:
+                out.append(
+                    PairedComparison(
+                        row.backbone,
+                        row.label,
+                        baseline.label,
+                        column,
+                        seeds,
+                        tuple(theirs[s] for s in seeds),
+                        tuple(ours[s] for s in seeds),
+                    )
+                )
+    return out
+
+
+def render_paired(comparisons: list[PairedComparison]) -> str:
+    """A Markdown table: per NeuRN row and transfer, the per-seed differences and a paired test."""
+    header = ["NeuRN row", "transfer", "baseline %", "NeuRN %", "per-seed Δ (pp)", "mean Δ", "p"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for c in comparisons:
+        base = statistics.fmean(c.baseline) * 100
+        ours = statistics.fmean(c.neurn) * 100
+        diffs = ", ".join(f"{100 * d:+.2f}" for d in c.differences)
+        p = "–" if c.p_value is None else f"{c.p_value:.3f}"
+        cells = [
+            c.label,
+            transfer_label(c.transfer),
+            f"{base:.2f}",
+            f"{ours:.2f}",
+            diffs,
+            f"{100 * c.mean_difference:+.2f}",
+            p,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

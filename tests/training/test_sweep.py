@@ -1,0 +1,127 @@
+"""python -m neurn_keras.sweep: cells named by their settings, skipped when done, resumed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from neurn_keras.sweep import base_config, build_parser, main
+from neurn_keras.training import train_and_evaluate
+from neurn_keras.training.grid import cell_dir, cell_status, expand_grid
+from neurn_keras.training.rundir import RunDirectory
+
+GRID = ["--backbones", "digitnet", "--sources", "mnist", "--neurn", "both", "--seeds", "0",
+        "--targets", "usps", "--epochs", "1", "--train-limit", "300", "--test-limit", "64",
+        "--batch-size", "64"]  # fmt: skip
+
+
+def cells_of(argv):
+    args = build_parser().parse_args(argv)
+    return expand_grid(base_config(args), args.backbones, args.sources, args.seeds, args.neurn,
+                       args.kernel_sizes, args.paddings)  # fmt: skip
+
+
+def test_grid_expansion():
+    argv = ["--backbones", "digitnet", "vgg19", "--sources", "mnist", "usps",
+            "--seeds", "0", "1", "--kernel-sizes", "3", "5", "--paddings", "reflect", "zeros",
+            "--output", "x"]  # fmt: skip
+    cells = cells_of(argv)
+    # per backbone, source and seed: one baseline and 2 x 2 NeuRN settings
+    assert len(cells) == 2 * 2 * 2 * 5
+    assert len({cell.cell_name() for cell in cells}) == len(cells)
+    assert sum(not cell.neurn for cell in cells) == 8
+    first = cells[:5]
+    assert [c.cell_name().rsplit("-", 1)[0] for c in first] == [
+        "digitnet-plain-mnist-seed0",
+        "digitnet-neurn-k3-reflect-mnist-seed0",
+        "digitnet-neurn-k3-zeros-mnist-seed0",
+        "digitnet-neurn-k5-reflect-mnist-seed0",
+        "digitnet-neurn-k5-zeros-mnist-seed0",
+    ]
+    assert all(c.epochs == 5 and c.train_limit == 10000 for c in cells)
+
+
+def test_sweep_skips_done_cells_and_runs_the_others(real_data_dir, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    argv = [*GRID, "--output", str(runs), "--data-dir", str(real_data_dir)]
+    plain, neurn = cells_of(argv)
+    # one cell finished earlier (in this process), exactly where the sweep will look
+    done = train_and_evaluate(neurn, cell_dir(runs, neurn), data_dir=real_data_dir)
+    stamp = (cell_dir(runs, neurn) / "results.json").stat().st_mtime_ns
+    capsys.readouterr()
+
+    assert main(argv) == 0  # runs the other cell in its own process
+    out = capsys.readouterr().out
+    assert "2 cells in" in out and "1 complete (skipped), 0 to resume, 1 new" in out
+    assert cell_status(cell_dir(runs, plain)) == "done"
+    assert (cell_dir(runs, neurn) / "results.json").stat().st_mtime_ns == stamp
+    log = (cell_dir(runs, plain) / "train.log").read_text()
+    assert "epoch 1/1" in log and "--no-neurn" in log
+    record = json.loads((cell_dir(runs, plain) / "results.json").read_text())
+    assert record["neurn"] is False and record["config"] == plain.identity()
+
+    stamps = {p: p.stat().st_mtime_ns for p in runs.rglob("*") if p.is_file()}
+    assert main(argv) == 0  # again: nothing to do, nothing rewritten
+    assert "2 complete (skipped), 0 to resume, 0 new" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in runs.rglob("*") if p.is_file()} == stamps
+
+    from neurn_keras.table import main as table
+
+    assert table([str(runs)]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:4]
+    assert rows[0].startswith("| DigitNet | ") and rows[1].startswith("| DigitNet+NeuRN | ")
+    accuracy = f"{100 * done['accuracy']['usps']:.2f}"
+    assert accuracy in rows[1]
+
+
+def test_dry_run_shows_each_cells_status(tmp_path, capsys):
+    argv = [*GRID, "--output", str(tmp_path), "--dry-run"]
+    plain, neurn = cells_of(argv)
+    RunDirectory(cell_dir(tmp_path, neurn)).claim(neurn)  # interrupted: config.json only
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"new      {cell_dir(tmp_path, plain)}",
+        f"started  {cell_dir(tmp_path, neurn)}",
+    ]
+
+
+def test_changed_settings_make_new_cells(tmp_path):
+    plain = cells_of([*GRID, "--output", str(tmp_path)])[0]
+    longer = cells_of([*GRID, "--epochs", "2", "--output", str(tmp_path)])[0]
+    assert cell_dir(tmp_path, plain) != cell_dir(tmp_path, longer)
+    assert dataclasses.replace(plain, epochs=2) == longer
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--backbones", "resnet9000"], "unknown backbone 'resnet9000'"),
+        (["--sources", "kmnist"], "unknown source domain 'kmnist'"),
+        (["--kernel-sizes", "4"], "--kernel-size 4 must be an odd integer"),
+    ],
+)
+def test_bad_grid_exits_2_with_one_line(tmp_path, capsys, extra, message):
+    assert main([*GRID, *extra, "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not any(tmp_path.iterdir())  # nothing was started
+
+
+@pytest.mark.slow
+def test_ray_launcher_on_a_local_instance(real_data_dir, tmp_path, capsys):
+    ray = pytest.importorskip("ray")
+    runs = tmp_path / "runs"
+    argv = [*GRID, "--neurn", "off", "--output", str(runs), "--data-dir", str(real_data_dir),
+            "--launcher", "ray", "--ray-address", "local"]  # fmt: skip
+    try:
+        assert main(argv) == 0
+    finally:
+        ray.shutdown()
+    (cell,) = cells_of(argv)
+    assert cell_status(cell_dir(runs, cell)) == "done"
+    assert "1 complete" not in capsys.readouterr().out
+    record = json.loads((cell_dir(runs, cell) / "results.json").read_text())
+    assert record["neurn"] is False and 0 <= record["accuracy"]["usps"] <= 1

@@ -1,0 +1,169 @@
+"""python -m neurn_keras.table: Table 1 from results.json files written here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from scipy import stats
+
+from neurn_keras.table import main
+from neurn_keras.training.results import collect_results
+from neurn_keras.training.tables import (
+    PAPER_TRANSFERS,
+    build_table,
+    paired_comparisons,
+    render_paired,
+    render_table,
+    transfer_label,
+)
+
+PAPER_HEADER = "M→U M→S M→MM U→M U→S U→MM S→M S→U S→MM MM→M MM→U MM→S".split()
+
+
+def write_record(root, name, backbone, neurn, source, seed, accuracy, **config):
+    """A results.json in the real format (as python -m neurn_keras.train writes it)."""
+    record = {
+        "schema_version": 1,
+        "backbone": backbone,
+        "neurn": neurn,
+        "neurn_config": {"kernel_size": 5, "padding": "reflect", "method": "moments"}
+        if neurn
+        else None,
+        "source": source,
+        "targets": [t for t in accuracy if t != source],
+        "skipped": {},
+        "input_shape": [32, 32, 3],
+        "seed": seed,
+        "accuracy": {source: 0.99, **accuracy},
+        "epochs_run": 3,
+        "train_images_per_second": 100.0,
+        "wall_seconds": 12.5,
+        "versions": {"keras": "3"},
+        "data_files": {},
+        "config": {"epochs": 5, "train_limit": 10000, **config},
+    }
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(record))
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """DigitNet with and without NeuRN, three seeds, MNIST and USPS sources."""
+    for seed, (plain, ours) in enumerate([(0.50, 0.60), (0.60, 0.65), (0.70, 0.85)]):
+        write_record(
+            tmp_path,
+            f"p{seed}",
+            "digitnet",
+            False,
+            "mnist",
+            seed,
+            {"usps": plain, "mnist_m": 0.30, "syn_render": 0.20},
+        )
+        write_record(
+            tmp_path,
+            f"n{seed}",
+            "digitnet",
+            True,
+            "mnist",
+            seed,
+            {"usps": ours, "mnist_m": 0.25, "syn_render": 0.20},
+        )
+    write_record(tmp_path, "pu", "digitnet", False, "usps", 0, {"mnist": 0.40})
+    return tmp_path  # fmt: skip
+
+
+def test_layout_values_and_bold(runs):
+    records, problems = collect_results(runs)
+    assert problems == [] and len(records) == 7
+    table = build_table(records)
+    assert [transfer_label(c) for c in table.columns[:12]] == PAPER_HEADER
+    assert table.columns[:12] == list(PAPER_TRANSFERS)
+    assert [transfer_label(c) for c in table.columns[12:]] == ["M→syn_render (ours)"]
+    assert [row.label for row in table.rows] == ["DigitNet", "DigitNet+NeuRN"]
+    lines = render_table(table, "md").splitlines()
+    assert lines[0] == "| model | " + " | ".join(PAPER_HEADER) + " | M→syn_render (ours) |"
+    plain, ours = (line.split(" | ") for line in lines[2:4])
+    # M→U: plain 50/60/70 -> 60.00 ± 10.00; NeuRN 60/65/85 -> 70.00 ± 13.23, better: bold
+    assert plain[1] == "60.00 ± 10.00" and ours[1] == "**70.00 ± 13.23**"
+    assert plain[3] == "**30.00 ± 0.00**" and ours[3] == "25.00 ± 0.00"  # M→MM: plain better
+    assert plain[2] == "–" and ours[2] == "–"  # M→S: no SVHN runs
+    assert plain[4] == "40.00 (n=1)" and ours[4] == "–"  # U→M: one seed, no pair: not bold
+    assert plain[-1] == "**20.00 ± 0.00** |" and ours[-1] == "**20.00 ± 0.00** |"  # a tie
+    assert "(n = 3 unless marked)" in lines[-1]
+
+
+def test_csv_and_latex(runs):
+    table = build_table(collect_results(runs)[0], drop_empty=True)
+    assert [transfer_label(c) for c in table.columns] == [
+        "M→U",
+        "M→MM",
+        "U→M",
+        "M→syn_render (ours)",
+    ]
+    rows = list(csv.DictReader(io.StringIO(render_table(table, "csv"))))
+    assert rows[1]["model"] == "DigitNet+NeuRN" and rows[1]["kernel_size"] == "5"
+    assert float(rows[1]["M→U mean"]) == pytest.approx(70.0)
+    assert float(rows[1]["M→U std"]) == pytest.approx(13.2288, abs=1e-3)
+    assert rows[1]["M→U n"] == "3" and rows[1]["U→M n"] == "0"
+    latex = render_table(table, "latex")
+    assert latex.startswith("\\begin{tabular}{lcccc}\n\\toprule\n")
+    assert "M$\\to$syn\\_render (ours)" in latex and "\\textbf{70.00 $\\pm$ 13.23}" in latex
+    assert latex.count("\\\\\n") == 3  # header and two rows
+
+
+def test_runs_with_other_settings_are_not_averaged(runs):
+    write_record(runs, "long", "digitnet", False, "mnist", 0, {"usps": 0.9}, epochs=50)
+    table = build_table(collect_results(runs)[0])
+    labels = [row.label for row in table.rows]
+    assert labels == ["DigitNet [epochs=5]", "DigitNet+NeuRN [epochs=5]", "DigitNet [epochs=50]"]
+    assert table.rows[2].cells[("mnist", "usps")] == {0: 0.9}
+
+
+def test_paired_comparison_per_transfer(runs):
+    comparisons = {c.transfer: c for c in paired_comparisons(build_table(collect_results(runs)[0]))}
+    usps = comparisons[("mnist", "usps")]
+    assert usps.seeds == (0, 1, 2)
+    assert usps.differences == pytest.approx((0.10, 0.05, 0.15))
+    expected = stats.ttest_rel([0.60, 0.65, 0.85], [0.50, 0.60, 0.70]).pvalue
+    assert usps.p_value == pytest.approx(expected)
+    assert comparisons[("mnist", "syn_render")].p_value is None  # no spread
+    assert ("usps", "mnist") not in comparisons  # no NeuRN run to pair with
+    text = render_paired(list(comparisons.values()))
+    assert "| DigitNet+NeuRN | M→U | 60.00 | 70.00 | +10.00, +5.00, +15.00 | +10.00 |" in text
+
+
+def test_cli_formats_and_output_file(runs, tmp_path, capsys):
+    assert main([str(runs)]) == 0
+    assert capsys.readouterr().out.startswith("| model | M→U |")
+    target = tmp_path / "out" / "table.tex"
+    assert main([str(runs), "--format", "latex", "--output", str(target)]) == 0
+    assert target.read_text().startswith("\\begin{tabular}")
+
+
+def test_cli_reports_invalid_records_and_keeps_the_rest(runs, capsys):
+    (runs / "broken").mkdir()
+    (runs / "broken" / "results.json").write_text('{"backbone": ')
+    assert main([str(runs), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("warning: skipped") == 1 and "broken/results.json" in captured.err
+    assert len(captured.out.splitlines()) == 3
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "bad-format"])
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, kind):
+    argv = {
+        "missing": [str(tmp_path / "nope")],
+        "empty": [str(tmp_path)],
+        "bad-format": [str(tmp_path), "--format", "xlsx"],
+    }[kind]
+    try:
+        code = main(argv)
+    except SystemExit as exit:
+        code = exit.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("python -m neurn_keras.table: error:")

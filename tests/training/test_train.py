@@ -1,0 +1,309 @@
+"""python -m neurn_keras.train on real data: outputs, seeding, resuming, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from neurn_keras.train import main
+from neurn_keras.training import callbacks, train_and_evaluate
+
+TINY_ARGV = ["--train-limit", "300", "--test-limit", "64", "--batch-size", "64"]
+
+
+def test_run_writes_every_output(reference_run):
+    _, output, results = reference_run
+    assert sorted(p.name for p in output.iterdir()) == [
+        "config.json",
+        "done",
+        "history.csv",
+        "model.keras",
+        "results.json",
+    ]
+    assert results == json.loads((output / "results.json").read_text())
+    assert results["backbone"] == "digitnet" and results["neurn"] is True
+    assert results["neurn_config"] == {"kernel_size": 5, "padding": "reflect", "method": "moments"}
+    assert results["input_shape"] == [32, 32, 3] and results["seed"] == 0
+    # the default targets: SVHN is not in the shared data, so it is skipped, not fatal
+    assert results["targets"] == ["usps", "mnist_m", "syn_render"]
+    assert list(results["skipped"]) == ["svhn"] and "svhn" in results["skipped"]["svhn"]
+    assert set(results["accuracy"]) == {"mnist", "usps", "mnist_m", "syn_render"}
+    assert all(0 <= value <= 1 for value in results["accuracy"].values())
+    assert results["test_images"] == dict.fromkeys(results["accuracy"], 64)
+    assert (results["train_images"], results["val_images"]) == (270, 30)
+    assert results["epochs_run"] == 2 and results["train_images_per_second"] > 0
+    assert results["wall_seconds"] > 0 and results["versions"]["keras"] == keras.__version__
+    hashed = {Path(path).name for path in results["data_files"]}
+    assert {"mnist.npz", "usps.npz", "mnist_m.npz"} <= hashed
+    assert all(len(digest) == 64 for digest in results["data_files"].values())
+    history = (output / "history.csv").read_text().splitlines()
+    assert history[0].split(",") == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [line.split(",")[0] for line in history[1:]] == ["0", "1"]
+
+
+def test_saved_model_takes_raw_pixels_and_reproduces_the_accuracy(reference_run, real_data_dir):
+    from neurn_keras import datasets
+
+    _, output, results = reference_run
+    model = keras.models.load_model(output / "model.keras")
+    assert model.get_layer("neurn") is not None and getattr(model, "optimizer", None) is None
+    x, y = datasets.load_domain("usps", "test", data_dir=real_data_dir, limit=64)
+    pixels = datasets.prepare(x, (32, 32, 3)).astype("float32")  # raw 0..255
+    accuracy = float(np.mean(model.predict(pixels, verbose=0).argmax(-1) == y))
+    assert accuracy == pytest.approx(results["accuracy"]["usps"], abs=1e-6)
+
+
+def test_same_seed_same_accuracies(reference_run, real_data_dir, tmp_path):
+    config, output, results = reference_run
+    again = train_and_evaluate(
+        config, tmp_path / "again", data_dir=real_data_dir, progress_bar=False
+    )
+    assert again["accuracy"] == results["accuracy"]
+    assert (tmp_path / "again" / "history.csv").read_text() == (output / "history.csv").read_text()
+
+
+def test_finished_run_is_not_redone(reference_run, real_data_dir, capsys):
+    config, output, results = reference_run
+    before = (output / "model.keras").stat().st_mtime_ns
+    assert train_and_evaluate(config, output, data_dir=real_data_dir) == results
+    assert "already complete" in capsys.readouterr().out
+    assert (output / "model.keras").stat().st_mtime_ns == before
+
+
+def test_resume_after_an_interruption_gives_the_uninterrupted_result(
+    reference_run, real_data_dir, tmp_path, monkeypatch
+):
+    config, reference_output, reference = reference_run
+    output = tmp_path / "interrupted"
+    original = callbacks.TrainingState.on_epoch_begin
+
+    def interrupt_second_epoch(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt  # as Ctrl-C (or a kill) during epoch 2
+        return original(self, epoch, logs)
+
+    monkeypatch.setattr(callbacks.TrainingState, "on_epoch_begin", interrupt_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
+    assert not (output / "results.json").exists() and (output / "resume" / "backup").is_dir()
+    monkeypatch.setattr(callbacks.TrainingState, "on_epoch_begin", original)
+
+    resumed = train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
+    assert resumed["epochs_run"] == 2
+    assert resumed["accuracy"] == reference["accuracy"]
+    assert (output / "history.csv").read_text() == (reference_output / "history.csv").read_text()
+    assert not (output / "resume").exists()
+
+
+@pytest.mark.slow
+def test_killed_process_resumes_from_its_last_epoch(reference_run, real_data_dir, tmp_path):
+    """SIGKILL a real training process during epoch 2, run it again, compare."""
+    config, reference_output, reference = reference_run
+    output = tmp_path / "killed"
+    command = [
+        sys.executable,
+        "-m",
+        "neurn_keras.train",
+        *config.to_argv(),
+        "--output",
+        str(output),
+        "--data-dir",
+        str(real_data_dir),
+        "--progress",
+        "lines",
+    ]
+    environment = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment
+    )
+    for line in process.stdout:
+        if line.startswith("epoch 1/2"):
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=120)
+    assert process.returncode == -signal.SIGKILL
+    assert not (output / "results.json").exists()
+
+    finished = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    results = json.loads((output / "results.json").read_text())
+    assert results["epochs_run"] == 2
+    assert results["accuracy"] == reference["accuracy"]
+    assert (output / "history.csv").read_text() == (reference_output / "history.csv").read_text()
+
+
+def test_cli_run_without_neurn(real_data_dir, tmp_path, capsys):
+    output = tmp_path / "plain"
+    argv = [
+        *TINY_ARGV,
+        "--no-neurn",
+        "--epochs",
+        "1",
+        "--targets",
+        "usps",
+        "syn_render",
+        "--data-dir",
+        str(real_data_dir),
+        "--output",
+        str(output),
+        "--progress",
+        "lines",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and f"results: {output / 'results.json'}" in out
+    results = json.loads((output / "results.json").read_text())
+    assert results["neurn"] is False and results["neurn_config"] is None
+    assert results["targets"] == ["usps", "syn_render"] and results["skipped"] == {}
+    assert results["epochs_run"] == 1
+    model = keras.models.load_model(output / "model.keras")
+    assert "neurn" not in [layer.name for layer in model.layers]
+    assert (output / "done").exists() and len(
+        (output / "history.csv").read_text().splitlines()
+    ) == 2
+
+
+def test_init_from_replaces_the_head_for_another_class_count(real_data_dir, tmp_path, tiny_config):
+    from neurn_keras import applications
+
+    start = applications.build_model("digitnet", neurn=True, classes=27)
+    start.save(tmp_path / "c27.keras")
+    config = tiny_config(epochs=1, targets=("usps",), init_from=str(tmp_path / "c27.keras"))
+    results = train_and_evaluate(
+        config, tmp_path / "run", data_dir=real_data_dir, progress_bar=False
+    )
+    model = keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert model.output_shape == (None, 10)
+    # every layer but the new head starts from the saved model: conv1 moved only by training
+    assert model.get_layer("conv1").get_weights()[0].shape == (5, 5, 3, 64)
+    assert results["config"]["init_from"].startswith("sha256:")
+
+
+def test_distribute_uses_a_mirrored_strategy(real_data_dir, tmp_path, tiny_config):
+    config = tiny_config(epochs=1, targets=("usps",), train_limit=200)
+    results = train_and_evaluate(
+        config, tmp_path / "run", data_dir=real_data_dir, distribute=True, progress_bar=False
+    )
+    import tensorflow as tf
+
+    gpus = len(tf.config.list_logical_devices("GPU"))
+    assert results["distributed_replicas"] == max(gpus, 1)
+    assert 0 <= results["accuracy"]["usps"] <= 1
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def run_bad(argv, capsys) -> str:
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's own errors exit from parse_args
+        code = exit.code
+    assert code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("python -m neurn_keras.train: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--backbone", "resnet9000"], "unknown backbone 'resnet9000'; choose one of"),
+        (["--source", "kmnist"], "unknown source domain 'kmnist'"),
+        (["--targets", "usps", "fashion"], "unknown target domain 'fashion'"),
+        (["--source", "usps", "--targets", "mnist", "usps"], "the source 'usps' is also listed"),
+        (["--epochs", "zero"], "argument --epochs: 'zero' is not an integer"),
+        (["--input-shape", "32", "32"], "argument --input-shape: expected 3 arguments"),
+    ],
+)
+def test_bad_names_exit_2_with_one_line(argv, message, capsys):
+    assert message in run_bad(argv, capsys)
+
+
+def test_missing_source_data_gives_the_loaders_message(tmp_path, capsys):
+    line = run_bad(
+        [*TINY_ARGV, "--data-dir", str(tmp_path), "--output", str(tmp_path / "o")], capsys
+    )
+    assert "mnist train: mnist: no train data found; looked in" in line
+    assert str(tmp_path) in line
+
+
+def test_missing_named_target_is_an_error(real_data_dir, tmp_path, capsys):
+    argv = [
+        *TINY_ARGV,
+        "--targets",
+        "svhn",
+        "--data-dir",
+        str(real_data_dir),
+        "--output",
+        str(tmp_path / "o"),
+    ]
+    assert "svhn test: svhn: no test data found" in run_bad(argv, capsys)
+
+
+@pytest.mark.parametrize("content", [b"not a model at all", b"PK\x03\x04 truncated zip"])
+def test_init_from_a_file_that_is_not_a_model(real_data_dir, tmp_path, capsys, content):
+    bogus = tmp_path / "model.keras"
+    bogus.write_bytes(content)
+    argv = [
+        *TINY_ARGV,
+        "--targets",
+        "usps",
+        "--init-from",
+        str(bogus),
+        "--data-dir",
+        str(real_data_dir),
+        "--output",
+        str(tmp_path / "o"),
+    ]
+    line = run_bad(argv, capsys)
+    assert f"--init-from {bogus} is not a Keras model file" in line
+
+
+def test_init_from_with_another_input_shape(real_data_dir, tmp_path, capsys):
+    from neurn_keras import applications
+
+    applications.build_model("digitnet", neurn=True, input_shape=(32, 32, 1)).save(
+        tmp_path / "gray.keras"
+    )
+    argv = [
+        *TINY_ARGV,
+        "--targets",
+        "usps",
+        "--init-from",
+        str(tmp_path / "gray.keras"),
+        "--data-dir",
+        str(real_data_dir),
+        "--output",
+        str(tmp_path / "o"),
+    ]
+    assert "pass --input-shape 32 32 1" in run_bad(argv, capsys)
+
+
+def test_output_holding_another_run_is_refused(reference_run, capsys):
+    _, output, _ = reference_run
+    line = run_bad([*TINY_ARGV, "--seed", "1", "--output", str(output)], capsys)
+    assert "holds a run with other settings (" in line and "seed: 0 -> 1" in line
+
+
+def test_bad_input_in_a_real_process_prints_no_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "neurn_keras.train", "--backbone", "resnet9000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    ours = [line for line in result.stderr.splitlines() if "neurn_keras.train" in line]
+    assert len(ours) == 1 and "unknown backbone" in ours[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
