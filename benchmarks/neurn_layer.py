@@ -67,8 +67,9 @@ def median_seconds(functions: dict, x, rounds: int, repeats: int) -> dict[str, f
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def layer_table(rounds: int, repeats: int, configs, kernel_sizes) -> str:
-    rows = []
+def layer_table(rounds: int, repeats: int, configs, kernel_sizes) -> tuple[str, dict]:
+    """The table, and ``{(batch, side, k): (patches / moments, moments / elementwise)}``."""
+    rows, ratios = [], {}
     for batch, side in configs:
         x_np = test_images(batch, side)
         x = tf.constant(x_np)
@@ -86,6 +87,10 @@ def layer_table(rounds: int, repeats: int, configs, kernel_sizes) -> str:
                 for name in ("moments", "patches")
             }
             rate = {name: batch / s for name, s in seconds.items()}
+            ratios[(batch, side, k)] = (
+                seconds["patches"] / seconds["moments"],
+                seconds["moments"] / seconds["elementwise"],
+            )
             rows.append(
                 [
                     f"{batch}×{side}×{side}×3",
@@ -111,7 +116,33 @@ def layer_table(rounds: int, repeats: int, configs, kernel_sizes) -> str:
         "moments max error",
         "patches max error",
     ]
-    return markdown_table(header, rows)
+    return markdown_table(header, rows), ratios
+
+
+def targets_text(ratios: dict, overhead: float) -> str:
+    """The issue's three targets, each with what was measured and whether it is met."""
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    lines = ["Targets on this 2-core CPU:", ""]
+    at_224 = [value for (batch, side, k), value in ratios.items() if side == 224 and k == 5]
+    if at_224:
+        speedup = at_224[0][0]
+        lines.append(
+            f"- moments at least 20× faster than patches at 224×224, k=5: {speedup:.1f}×, "
+            f"{verdict(speedup >= 20)}"
+        )
+    relative = [value[1] for value in ratios.values()]
+    lines.append(
+        f"- moments at most 6× the elementwise pass: {min(relative):.1f}× to "
+        f"{max(relative):.1f}×, {verdict(max(relative) <= 6)}"
+    )
+    lines.append(
+        f"- training-step overhead at most 3%: {(overhead - 1) * 100:+.1f}%, "
+        f"{verdict(overhead <= 1.03)}"
+    )
+    return "\n".join(lines)
 
 
 def mobilenet(neurn: bool) -> keras.Model:
@@ -168,15 +199,15 @@ def main(argv=None) -> None:
     rounds, repeats = (3, 3) if args.quick else (7, 5)
     configs = CONFIGS[1:] if args.quick else CONFIGS
     kernels = [5] if args.quick else KERNEL_SIZES
-    table = layer_table(rounds, repeats, configs, kernels)
-    overhead, _ = training_overhead(rounds=3 if args.quick else 7, steps=3 if args.quick else 5)
+    table, ratios = layer_table(rounds, repeats, configs, kernels)
+    overhead, ratio = training_overhead(rounds=3 if args.quick else 7, steps=3 if args.quick else 5)
     body = (
         'Images per second of the NeuRN layer with `method="moments"` and '
         '`method="patches"`, beside an elementwise pass (`x * 1.5`) over the same float32 '
         "tensor of raw 0..255 pixels (noise with flat regions), all XLA-compiled. Errors "
         "are the largest absolute difference from a float64 NumPy reference on the first "
         f"{REFERENCE_IMAGES} images (outputs are in [0, 1]).\n\n"
-        f"{table}\n\n{overhead}\n"
+        f"{table}\n\n{overhead}\n\n{targets_text(ratios, ratio)}\n"
     )
     write_page(args.output, "NeuRN layer: speed and accuracy", body)
     print(f"wrote {args.output}")

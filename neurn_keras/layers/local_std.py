@@ -1,9 +1,11 @@
 """Local (k×k, stride 1) standard deviation from box-filter moments, in ``keras.ops``.
 
-Runs on every Keras backend. The window sums are separable (along H, then along W) and
-come in two forms with the same result: ``"slices"``, k shifted slices added up, which
-XLA fuses into one pass (TensorFlow under XLA, JAX), and ``"pool"``, average pooling,
-one library call per axis, which is faster where ops run one by one (PyTorch).
+Runs on every Keras backend. The window means are separable (along H, then along W) and
+come in two forms with the same result: ``"pool"``, average pooling, one library call
+per axis (the default), and ``"slices"``, k shifted slices added up. Measured on a
+2-core CPU, pooling is as fast as slices at k=3, two to three times faster at k=5 and
+7, and within 20% either way at k=9, under XLA (TensorFlow, JAX); op by op (PyTorch) it
+is one call per axis instead of k. XLA's fusion of the k slices turns slow for some k.
 
 Numerics: in float32, ``E[x²] - E[x]²`` cancels badly when the values are large
 compared with their local spread. Each channel of each image is therefore centred on
@@ -19,7 +21,7 @@ import numpy as np
 from keras import ops
 
 PADDINGS = ("reflect", "zeros")
-WINDOW_SUMS = ("slices", "pool")
+WINDOW_SUMS = ("pool", "slices")
 
 
 def reflect_indices(size: int, pad: int) -> np.ndarray:
@@ -106,7 +108,7 @@ def _window_moments_by_pooling(centred, kernel_size: int):
     return window_mean(centred), window_mean(centred * centred)
 
 
-def local_std_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "slices"):
+def local_std_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "pool"):
     """Population standard deviation of every k×k window, shape-preserving.
 
     Args:
@@ -136,6 +138,6 @@ def normalize_per_image(sigma):
     return ops.where(nonzero, sigma / ops.where(nonzero, peak, 1.0), 0.0)
 
 
-def neurn_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "slices"):
+def neurn_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "pool"):
     """NeuRN by box-filter moments: local standard deviation over each image's maximum."""
     return normalize_per_image(local_std_moments(x, kernel_size, padding, window_sums))

@@ -25,7 +25,7 @@ def compiled_neurn_moments(kernel_size: int, padding: str):
     """``neurn_moments`` for one (k, padding), as an XLA-compiled ``tf.function``."""
 
     def run(x):
-        return neurn_moments(x, kernel_size, padding, window_sums="slices")
+        return neurn_moments(x, kernel_size, padding)
 
     return tf.function(run, jit_compile=True, autograph=False, reduce_retracing=True)
 

@@ -100,9 +100,8 @@ class NeuRN(keras.layers.Layer):
             from neurn_keras.layers.local_std_tf import compiled_neurn_moments
 
             out = compiled_neurn_moments(self.kernel_size, self.padding)(x)
-        else:  # JAX compiles the slices itself; PyTorch runs op by op, where pooling wins
-            window_sums = "pool" if backend == "torch" else "slices"
-            out = neurn_moments(x, self.kernel_size, self.padding, window_sums)
+        else:  # JAX compiles it itself; PyTorch runs it op by op
+            out = neurn_moments(x, self.kernel_size, self.padding)
         return ops.cast(out, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
