@@ -47,15 +47,27 @@ def write_page(path: Path, title: str, body: str) -> None:
     atomic_write_text(path, text)
 
 
-def replace_readme_section(name: str, body: str, readme: Path = ROOT / "README.md") -> None:
-    """Replaces the text between ``<!-- section: name -->`` and ``<!-- /section: name -->``."""
-    text = readme.read_text()
-    pattern = re.compile(
+def _section_pattern(name: str) -> re.Pattern:
+    return re.compile(
         rf"(<!-- section: {re.escape(name)} -->\n).*?(<!-- /section: {re.escape(name)} -->)",
         re.DOTALL,
     )
-    if not pattern.search(text):
-        raise SystemExit(f"README.md has no section markers for {name!r}")
+
+
+def check_readme_section(name: str, readme: Path = ROOT / "README.md") -> None:
+    """Exits with a message unless ``readme`` has the markers of section ``name``.
+
+    Call it before a long measurement, so that a missing marker is found first.
+    """
+    if not _section_pattern(name).search(readme.read_text()):
+        raise SystemExit(f"{readme} has no section markers for {name!r}")
+
+
+def replace_readme_section(name: str, body: str, readme: Path = ROOT / "README.md") -> None:
+    """Replaces the text between ``<!-- section: name -->`` and ``<!-- /section: name -->``."""
+    check_readme_section(name, readme)
+    text = readme.read_text()  # read right before writing
+    pattern = _section_pattern(name)
     from neurn_keras.files import atomic_write_text
 
     atomic_write_text(

@@ -30,7 +30,13 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from benchmarks._report import ROOT, markdown_table, replace_readme_section, write_page
+from benchmarks._report import (
+    ROOT,
+    check_readme_section,
+    markdown_table,
+    replace_readme_section,
+    write_page,
+)
 from neurn_keras import alignment, applications, datasets, neuro
 from neurn_keras.alignment import figures
 from neurn_keras.files import atomic_write
@@ -70,6 +76,8 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="1 seed, 100 resamples, 2000 images")
     p.add_argument("--update-readme", action="store_true")
     args = p.parse_args()
+    if args.update_readme:
+        check_readme_section("alignment")
     if args.quick:
         args.seeds, args.n_boot, args.train_images = 1, 100, 2000
     return args

@@ -7,8 +7,8 @@ backbone for a 1-channel input of that size, which shows where NeuRN sits.
     python -m benchmarks.backbones_table                    # docs/results/backbones.md
     python -m benchmarks.backbones_table --readme README.md  # also the README's table
 
-The README's copy sits between two markers inside the applications section, which also
-holds text written by hand, so only the part between the markers is replaced.
+The README's copy is its section ``backbones-table``, inside the applications section
+(whose other text is written by hand).
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks._report import ROOT, markdown_table, write_page
+from benchmarks._report import (
+    ROOT,
+    check_readme_section,
+    markdown_table,
+    replace_readme_section,
+    write_page,
+)
 from neurn_keras.cli import Parser, positive_int
-from neurn_keras.files import atomic_write_text
 
-BEGIN, END = "<!-- backbones-table -->", "<!-- /backbones-table -->"
+README_SECTION = "backbones-table"
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:
@@ -58,7 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--readme",
         type=Path,
-        help=f"also replace the table between {BEGIN} and {END} in this file",
+        help=f"also replace its section {README_SECTION!r} (between its markers)",
     )
     parser.add_argument(
         "--input-shape",
@@ -139,28 +144,15 @@ def markdown(table: list[dict], shape, classes: int) -> str:
     return body + "\n\n" + note + "\n"
 
 
-def replace_between_markers(document: str, text: str) -> str:
-    start, stop = document.find(BEGIN), document.find(END)
-    if start < 0 or stop < start:
-        raise ValueError(f"no {BEGIN} ... {END} markers")
-    return document[: start + len(BEGIN)] + "\n" + text + document[stop:]
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.readme is not None:
-        try:
-            replace_between_markers(args.readme.read_text(encoding="utf-8"), "")
-        except ValueError as error:
-            prog = "python -m benchmarks.backbones_table"
-            print(f"{prog}: error: --readme {args.readme}: {error}", file=sys.stderr)
-            return 2
+        check_readme_section(README_SECTION, args.readme)
     text = markdown(rows(args.input_shape, args.classes), args.input_shape, args.classes)
     write_page(args.output, "Backbones of neurn_keras.applications", text)
     print(f"wrote {args.output}")
     if args.readme is not None:
-        document = args.readme.read_text(encoding="utf-8")  # re-read right before writing
-        atomic_write_text(args.readme, replace_between_markers(document, text))
+        replace_readme_section(README_SECTION, text, args.readme)
         print(f"updated the table in {args.readme}")
     return 0
 

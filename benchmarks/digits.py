@@ -31,6 +31,7 @@ from pathlib import Path
 
 from benchmarks._report import (
     ROOT,
+    check_readme_section,
     environment_line,
     markdown_table,
     replace_readme_section,
@@ -523,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--quick would overwrite docs/results/digits.md; pass --page")
     if args.quick and args.update_readme:
         parser.error("--quick results do not belong in README.md; drop --update-readme")
+    if args.update_readme:
+        check_readme_section("digits-results")
     if args.quick and args.runs_dir == parser.get_default("runs_dir"):
         args.runs_dir = ROOT / "runs" / "benchmarks" / "digits-quick"
     start = time.perf_counter()

@@ -24,7 +24,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks._report import ROOT, markdown_table, replace_readme_section, write_page
+from benchmarks._report import (
+    ROOT,
+    check_readme_section,
+    markdown_table,
+    replace_readme_section,
+    write_page,
+)
 from neurn_keras.layers import NeuRN
 
 CONFIGS = [(32, 224), (1024, 32)]  # (batch, side), 3 channels
@@ -196,6 +202,8 @@ def main(argv=None) -> None:
         "--update-readme", action="store_true", help="also put the tables in README.md"
     )
     args = parser.parse_args(argv)
+    if args.update_readme:
+        check_readme_section("results-neurn")
     rounds, repeats = (3, 3) if args.quick else (7, 5)
     configs = CONFIGS[1:] if args.quick else CONFIGS
     kernels = [5] if args.quick else KERNEL_SIZES
