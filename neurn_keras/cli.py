@@ -83,6 +83,11 @@ def size_hw(text: str) -> tuple[int, int]:
     return height, width
 
 
+def one_line(error: BaseException) -> str:
+    """An exception's message on one line (its type's name when it has none)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def run_cli(
     prog: str,
     body: Callable[[], int],
@@ -92,8 +97,7 @@ def run_cli(
     try:
         return body()
     except UsageError as error:
-        message = " ".join(str(error).split())
-        print(f"{prog}: error: {message}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; {interrupted}", file=sys.stderr)

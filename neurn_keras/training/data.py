@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurn_keras.cli import UsageError
+from neurn_keras.cli import UsageError, one_line
 from neurn_keras.files import sha256_file
 from neurn_keras.training.config import CIFAR27, RunConfig
 
@@ -32,10 +32,6 @@ class RunData:
     tests: dict[str, tuple[np.ndarray, np.ndarray]]  # the source first, then the targets
     skipped: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256
-
-
-def one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _load(name: str, split: str, data_dir, limit: int | None, cut: bool = False):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from neurn_keras.cli import UsageError
+from neurn_keras.cli import UsageError, one_line
 from neurn_keras.training.config import RunConfig
-from neurn_keras.training.data import one_line
 
 NEURN_LAYER = "neurn"
 
