@@ -39,10 +39,8 @@ def load_models(paths: Sequence[str | os.PathLike]) -> dict[str, keras.Model]:
     """Load ``.keras`` files or run directories (holding ``model.keras``), keyed by label.
 
     Equal labels get a ``-2``, ``-3`` ... suffix. The package's custom layers (NeuRN, the
-    applications' input adaptation) are registered before loading.
+    applications' input adaptation) are registered by ``import neurn_keras`` itself.
     """
-    import neurn_keras.applications  # noqa: F401  (registers its serializable layers)
-
     models: dict[str, keras.Model] = {}
     for path in paths:
         path = Path(path)

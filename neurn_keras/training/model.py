@@ -26,8 +26,6 @@ def replace_head(model: keras.Model, classes: int) -> keras.Model:
 
 def load_start_model(config: RunConfig) -> keras.Model:
     """The ``--init-from`` model, checked against the run's settings, with its head resized."""
-    import neurn_keras.applications  # noqa: F401  (registers the custom layers)
-
     try:
         model = keras.models.load_model(config.init_from, compile=False)
     except Exception as error:  # Keras raises many types for a file that is not a model
