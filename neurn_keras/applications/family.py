@@ -29,6 +29,7 @@ from neurn_keras.applications.adaptation import (
     adapt_inputs,
     neurn_arguments,
 )
+from neurn_keras.environment import offline_guarded
 
 DEFAULT_INPUT_SHAPE = (32, 32, 3)
 DEFAULT_CLASSES = 10
@@ -183,7 +184,7 @@ def _download_error(family: Family, error: BaseException) -> WeightsDownloadErro
 
 def _call_backbone(family: Family, weights, **kwargs) -> keras.Model:
     try:
-        return family.backbone(weights=weights, **kwargs)
+        return offline_guarded(family.backbone)(weights=weights, **kwargs)
     except Exception as error:
         if weights == "imagenet" and _is_download_failure(error):
             raise _download_error(family, error) from error

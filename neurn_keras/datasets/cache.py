@@ -8,7 +8,8 @@
   ``<dataset>_<split>.<fingerprint>.npz``, where the fingerprint hashes the source files'
   absolute paths, sizes and modification times (so an edited source is decoded again).
   The folder is ``$NEURN_CACHE_DIR`` if set, else ``<data_dir>/cache`` if the data
-  directory is writable, else ``~/.neurn_keras/cache``. Delete those files to clear it.
+  directory is writable, else ``~/.neurn_keras/cache`` (resolved by
+  :func:`neurn_keras.environment.cache_dir`). Delete those files to clear it.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from neurn_keras import environment
 from neurn_keras.datasets.formats import Arrays, DatasetFormatError, read_npz
 from neurn_keras.files import atomic_write
 
-CACHE_ENV_VAR = "NEURN_CACHE_DIR"
-USER_CACHE = Path("~/.neurn_keras/cache")
+CACHE_ENV_VAR = environment.CACHE_ENV_VAR
+USER_CACHE = environment.USER_CACHE
 
 _MEMORY: dict[Hashable, Arrays] = {}
 
@@ -87,8 +89,7 @@ def _is_writable_dir(path: Path) -> bool:
 
 def cache_root() -> Path:
     """``$NEURN_CACHE_DIR`` if set, else ``~/.neurn_keras/cache`` (downloads go below it)."""
-    from_env = os.environ.get(CACHE_ENV_VAR)
-    return Path(from_env).expanduser() if from_env else USER_CACHE.expanduser()
+    return environment.cache_dir(default=USER_CACHE)
 
 
 def disk_cache_dir(data_dir: Path) -> Path:

@@ -31,20 +31,15 @@ from neurn_keras.datasets.sources import (
     locate,
     not_found_message,
 )
+from neurn_keras.environment import OFFLINE_ENV_VAR, offline
 
 DOWNLOADABLE = ("usps",)
-OFFLINE_ENV_VAR = "NEURN_OFFLINE"
 DOWNLOAD_HOSTS = {  # where TFDS and the USPS download fetch each dataset
     "mnist": "storage.googleapis.com",
     "svhn": "ufldl.stanford.edu",
     "cifar100": "www.cs.toronto.edu",
     "usps": "www.csie.ntu.edu.tw",
 }
-
-
-def offline() -> bool:
-    """Whether ``NEURN_OFFLINE=1`` forbids the online fallback."""
-    return os.environ.get(OFFLINE_ENV_VAR, "") == "1"
 
 
 def unreachable(host: str, timeout: float = 5.0) -> str | None:

@@ -2,7 +2,7 @@
 
 Reached only when no local file was found and no explicit ``data_dir`` was given. TFDS
 keeps its own copy (``~/tensorflow_datasets`` or ``$TFDS_DATA_DIR``), so a dataset is
-downloaded at most once.
+downloaded at most once; ``NEURN_OFFLINE=1`` refuses one that is not prepared yet.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from neurn_keras.datasets.formats import Arrays
+from neurn_keras.environment import check_online, offline
 
 TFDS_NAMES = {"mnist": "mnist", "svhn": "svhn_cropped", "cifar100": "cifar100"}
 
@@ -25,9 +26,11 @@ def load_tfds(source: str, split: str, label_names: Sequence[str] | None = None)
         split: ``"train"`` or ``"test"``.
         label_names: if given, TFDS's class names must equal them (guards label order).
     """
+    name = TFDS_NAMES[source]
+    if offline() and not prepared_files(source, split):
+        check_online(f"TFDS {name}")
     import tensorflow_datasets as tfds
 
-    name = TFDS_NAMES[source]
     builder = tfds.builder(name)
     builder.download_and_prepare()
     if label_names is not None:
