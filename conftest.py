@@ -3,12 +3,22 @@
 A relative ``NEURN_DATA_DIR`` (CI sets ``../shared/data``) is made absolute against the
 directory pytest was started from, so the notebook kernels, whose working directory is
 ``notebooks/``, read the same data as the tests.
+
+The run is isolated from the user's home: ``NEURN_CACHE_DIR`` and ``KERAS_HOME`` point
+into a temporary folder of the session (the user's ``keras.json`` is copied there, so the
+backend stays the same), ``NEURN_OFFLINE=1`` stops every download, and notebook kernels
+inherit all of it. At the end the session fails if anything under ``~/.neurn_keras`` or
+the user's Keras folder changed while it ran.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("NEURN_OFFLINE", "1")  # tests never download (TFDS, keras.utils.get_file)
@@ -16,3 +26,53 @@ os.environ.setdefault("NEURN_OFFLINE", "1")  # tests never download (TFDS, keras
 _data_dir = os.environ.get("NEURN_DATA_DIR")
 if _data_dir:
     os.environ["NEURN_DATA_DIR"] = str(Path(_data_dir).expanduser().resolve())
+
+# The user's folders that a test run must leave alone (Keras: before KERAS_HOME moves).
+USER_KERAS_HOME = Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser()
+WATCHED = (Path("~/.neurn_keras").expanduser(), USER_KERAS_HOME)
+
+
+def _snapshot(roots) -> dict[str, tuple[int, int]]:
+    """Every file under ``roots``: path -> (size, modification time)."""
+    files = {}
+    for root in roots:
+        if root.is_dir():
+            for path in root.rglob("*"):
+                if path.is_file():
+                    info = path.stat()
+                    files[str(path)] = (info.st_size, info.st_mtime_ns)
+    return files
+
+
+def _isolate(session_dir: Path) -> None:
+    """Points the caches and Keras's folder into ``session_dir`` (before keras loads)."""
+    keras_home = session_dir / "keras"
+    keras_home.mkdir(parents=True)
+    if (USER_KERAS_HOME / "keras.json").is_file():
+        shutil.copyfile(USER_KERAS_HOME / "keras.json", keras_home / "keras.json")
+    os.environ["KERAS_HOME"] = str(keras_home)
+    os.environ["NEURN_CACHE_DIR"] = str(session_dir / "cache")
+
+
+# At import, before any conftest or test imports keras (which reads KERAS_HOME once).
+HOME_BEFORE = _snapshot(WATCHED)
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="neurn-keras-tests-"))
+_isolate(SESSION_DIR)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    after = _snapshot(WATCHED)
+    changed = sorted(
+        p for p in HOME_BEFORE.keys() | after.keys() if HOME_BEFORE.get(p) != after.get(p)
+    )
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"the test run wrote {len(changed)} file(s) outside its temporary folders:"]
+        lines += [f"  {path}" for path in changed[:20]]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)

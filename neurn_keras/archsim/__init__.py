@@ -7,7 +7,7 @@
     seq = archsim.layer_sequence(model)            # ("Conv2D", "ReLU", "MaxPooling2D", ...)
     result = archsim.align(seq, other_seq)         # score, aligned pair with gaps, traceback
     archsim.similarity(model, other_model)         # matched positions / alignment length
-    sequences = archsim.zoo(["VGG16", "VGG19"])    # built with weights=None, cached on disk
+    sequences = archsim.zoo(["VGG16", "VGG19"])    # weights=None, cached in $NEURN_CACHE_DIR
     matrix = archsim.similarity_matrix(sequences)  # pandas DataFrame
 
 Command line: ``python -m neurn_keras.archsim --output DIR`` (``--help``).
@@ -16,9 +16,9 @@ Command line: ``python -m neurn_keras.archsim --output DIR`` (``--help``).
 from neurn_keras.archsim.alignment import GAP, Alignment, align
 from neurn_keras.archsim.compare import similarity, similarity_matrix
 from neurn_keras.archsim.model_zoo import (
-    DEFAULT_CACHE_DIR,
     ZooModel,
     build_sequence,
+    default_cache_dir,
     keras_application_models,
     project_models,
     zoo,
@@ -27,7 +27,6 @@ from neurn_keras.archsim.model_zoo import (
 from neurn_keras.archsim.sequence import DROPPED, TOKENS_VERSION, activation_token, layer_sequence
 
 __all__ = [
-    "DEFAULT_CACHE_DIR",
     "DROPPED",
     "GAP",
     "TOKENS_VERSION",
@@ -36,6 +35,7 @@ __all__ = [
     "activation_token",
     "align",
     "build_sequence",
+    "default_cache_dir",
     "keras_application_models",
     "layer_sequence",
     "project_models",

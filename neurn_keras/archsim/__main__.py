@@ -19,7 +19,8 @@ length, 1 for identical architectures.
 The zoo is every constructor in keras.applications (built with weights=None at a small
 input size, which does not change the layers) and the project's backbones with and
 without NeuRN (nk.<name>, nk.<name>+NeuRN). Each model is built, read and dropped in
-turn; its layer sequence is cached in --cache-dir, so a second run only aligns. A cached
+turn; its layer sequence is cached in --cache-dir (default $NEURN_CACHE_DIR/archsim, else
+~/.neurn_keras/cache/archsim), so a second run only aligns. A cached
 sequence is rebuilt when the keras version, the token rules or (for nk.*) the sources of
 neurn_keras.applications and neurn_keras.layers change. Ties between optimal alignments
 are broken by the most matched positions, then the fewest gaps, so the index is
@@ -34,9 +35,10 @@ writes, in --output:
 
 EPILOG = """\
 examples:
-  python -m neurn_keras.archsim --output results/archsim
-  python -m neurn_keras.archsim --output out --models 'VGG*' 'ResNet*' MobileNetV2
-  python -m neurn_keras.archsim --output out --models 'nk.*' --pair nk.vgg19 nk.vgg19+NeuRN
+  python -m neurn_keras.archsim --output runs/archsim
+  python -m neurn_keras.archsim --output runs/archsim_vgg --models 'VGG*' 'ResNet*' MobileNetV2
+  python -m neurn_keras.archsim --output runs/archsim_nk --models 'nk.*' \\
+      --pair nk.vgg19 nk.vgg19+NeuRN
   python -m neurn_keras.archsim --list
 
 exit status: 0 on success, 2 on bad input (one line on stderr), 130 when interrupted
@@ -72,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="where layer sequences are cached (default ~/.neurn_keras/cache/archsim)",
+        help="where layer sequences are cached (default $NEURN_CACHE_DIR/archsim, else "
+        "~/.neurn_keras/cache/archsim)",
     )
     parser.add_argument("--no-cache", action="store_true", help="build every model afresh")
     parser.add_argument("--list", action="store_true", help="print the zoo's names and exit")

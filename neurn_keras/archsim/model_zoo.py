@@ -15,7 +15,8 @@ backbones are built by ``neurn_keras.applications.build_model(name, neurn=...,
 input_shape=(32, 32, 3), classes=10, weights=None)`` and named ``nk.<name>`` and
 ``nk.<name>+NeuRN``.
 
-Cache: one JSON file per model in ``cache_dir`` (default ``~/.neurn_keras/cache/archsim``),
+Cache: one JSON file per model in ``cache_dir`` (default ``$NEURN_CACHE_DIR/archsim``, which
+is ``~/.neurn_keras/cache/archsim`` when ``NEURN_CACHE_DIR`` is unset),
 holding the tokens and a fingerprint: the token rules' version (``TOKENS_VERSION``), the
 keras version, and for the project's backbones a hash of the source files of
 ``neurn_keras.applications`` and ``neurn_keras.layers``. A file whose fingerprint
@@ -39,9 +40,10 @@ import keras
 from tqdm.auto import tqdm
 
 from neurn_keras.archsim.sequence import TOKENS_VERSION, layer_sequence
+from neurn_keras.environment import cache_dir as environment_cache_dir
 from neurn_keras.files import atomic_write_text
 
-DEFAULT_CACHE_DIR = Path("~/.neurn_keras/cache/archsim")
+CACHE_SUBDIR = "archsim"
 SMALL_INPUT_SIZE = 32
 MIN_INPUT_SIZES = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
 PROJECT_PREFIX = "nk."
@@ -124,6 +126,11 @@ def zoo_models() -> dict[str, ZooModel]:
     return {**keras_application_models(), **project_models()}
 
 
+def default_cache_dir() -> Path:
+    """``$NEURN_CACHE_DIR/archsim``, else ``~/.neurn_keras/cache/archsim``."""
+    return environment_cache_dir(CACHE_SUBDIR)
+
+
 def _cache_path(cache_dir: Path, name: str) -> Path:
     return cache_dir / (re.sub(r"[^A-Za-z0-9_.+-]", "_", name) + ".json")
 
@@ -176,7 +183,8 @@ def zoo(
 
     Args:
         names: which architectures (keys of ``zoo_models()``), in this order; default all.
-        cache_dir: where sequences are cached (default ``~/.neurn_keras/cache/archsim``).
+        cache_dir: where sequences are cached (default ``$NEURN_CACHE_DIR/archsim``, else
+            ``~/.neurn_keras/cache/archsim``).
         use_cache: read and write the cache; False builds everything afresh.
         progress: show a tqdm bar.
 
@@ -190,7 +198,7 @@ def zoo(
         raise ValueError(
             f"archsim.zoo: unknown model {unknown[0]!r}; choose from {', '.join(available)}"
         )
-    cache_dir = Path(cache_dir or DEFAULT_CACHE_DIR).expanduser()
+    cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     sequences = {}
     bar = tqdm(names, desc="zoo", unit="model", disable=not progress)
     for name in bar:
