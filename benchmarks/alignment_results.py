@@ -366,9 +366,10 @@ def readme_section(summary: list[list[str]], short: str, args) -> str:
 sampling, RMSE, KDE-IoU, and population RSA with bootstrap intervals and noise ceilings.
 
 ```
-python -m neurn_keras.align --model runs/a_neurn --model runs/a --output align_out
-python -m neurn_keras.neuro from-nwb ophys_*.nwb --output cells.npz   # per-cell data
-python -m neurn_keras.align --model A.keras --model B.keras --neural cells.npz --output align_out
+python -m neurn_keras.align --model runs/a_neurn --model runs/a --output runs/align
+python -m neurn_keras.neuro from-nwb ophys_*.nwb --output runs/cells.npz   # per-cell data
+python -m neurn_keras.align --model A.keras --model B.keras --neural runs/cells.npz \
+    --output runs/align_cells
 ```
 
 Does NeuRN move a network closer to cortex? RSA, mean over 21 area × layer groups of the

@@ -52,10 +52,10 @@ outputs in --output DIR:
 EPILOG = """\
 examples:
   python -m neurn_keras.align --model runs/digitnet_neurn --model runs/digitnet \\
-      --output align_out                                  # RSA only (needs NEURN_DATA_DIR)
-  python -m neurn_keras.neuro from-unverified --output demo.npz
-  python -m neurn_keras.align --model a.keras --model b.keras --neural demo.npz \\
-      --output align_out --n-boot 200
+      --output runs/align                                 # RSA only (needs NEURN_DATA_DIR)
+  python -m neurn_keras.neuro from-unverified --output runs/demo.npz
+  python -m neurn_keras.align --model a.keras --model b.keras --neural runs/demo.npz \\
+      --output runs/align_demo --n-boot 200
 
 Data labelled UNVERIFIED (its note says so) is marked on every figure and in settings.json.
 
