@@ -70,6 +70,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         lines = [f"the test run wrote {len(changed)} file(s) outside its temporary folders:"]
         lines += [f"  {path}" for path in changed[:20]]
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line("\n".join(lines), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -46,7 +46,9 @@ outputs in --output DIR:
   rsa_pairs.csv                         NeuRN minus plain, best-layer RSA, per group
   rsa_by_area.png, rsa_by_layer.png     the RSA charts
   rsa_pairs.png                         NeuRN minus plain per group, with intervals
-  settings.json                         the arguments and the neural data's note
+  settings.json                         the arguments, the neural data's note and the
+                                        figures' short model labels (backbone, NeuRN k
+                                        and padding) for each model
 """
 
 EPILOG = """\
@@ -239,6 +241,7 @@ def run(args) -> list[Path]:
     import pandas as pd
 
     from neurn_keras.alignment import figures
+    from neurn_keras.alignment.labels import short_labels
     from neurn_keras.alignment.pipeline import rmse_analysis, rsa_analysis
 
     models, neural, rsms, pairs = _inputs(args)
@@ -246,9 +249,11 @@ def run(args) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     note = neural.note if neural is not None else ""
+    labels = short_labels(models)
     settings = {
         "arguments": {k: v for k, v in vars(args).items()},
         "models": list(models),
+        "figure_labels": labels,
         "pairs": pairs,
         "neural_note": note,
         "unverified_neural_data": note.startswith("UNVERIFIED"),
@@ -281,15 +286,17 @@ def run(args) -> list[Path]:
             written.append(out / name)
         if pairs:
             grouping = "cell_class" if "cell_class" in args.groupings else args.groupings[0]
-            fig = figures.fig2a_neurn_vs_plain(result.models, pairs, grouping, note=note)
+            fig = figures.fig2a_neurn_vs_plain(
+                result.models, pairs, grouping, note=note, labels=labels
+            )
             written.append(figures.save_figure(fig, out / "fig2a_rmse_neurn_vs_plain.png"))
         else:
             print("fig2a skipped: no NeuRN/plain pair among the models", file=sys.stderr)
         if "area_cre_line" in args.groupings:
-            fig = figures.fig2b_area_genotype(result.models, note=note)
+            fig = figures.fig2b_area_genotype(result.models, note=note, labels=labels)
             written.append(figures.save_figure(fig, out / "fig2b_rmse_area_genotype.png"))
         if result.kde_values:
-            fig = figures.fig3_kde(result.kde_values, result.layers, note=note)
+            fig = figures.fig3_kde(result.kde_values, result.layers, note=note, labels=labels)
             written.append(figures.save_figure(fig, out / "fig3_kde.png"))
     if rsms is not None:
         rsa = rsa_analysis(
@@ -311,14 +318,14 @@ def run(args) -> list[Path]:
         for name, frame in tables.items():
             _write_csv(frame, out / name)
             written.append(out / name)
-        written.append(
-            figures.save_figure(figures.rsa_chart(rsa.best, ci=rsa.ci), out / "rsa_by_area.png")
-        )
-        written.append(
-            figures.save_figure(figures.rsa_layers_chart(rsa.layers), out / "rsa_by_layer.png")
-        )
+        charts = {
+            "rsa_by_area.png": figures.rsa_chart(rsa.best, ci=rsa.ci, labels=labels),
+            "rsa_by_layer.png": figures.rsa_layers_chart(rsa.layers, labels=labels),
+        }
+        for name, chart in charts.items():
+            written.append(figures.save_figure(chart, out / name))
         if comparisons:
-            chart = figures.rsa_pairs_chart(tables["rsa_pairs.csv"])
+            chart = figures.rsa_pairs_chart(tables["rsa_pairs.csv"], labels=labels)
             written.append(figures.save_figure(chart, out / "rsa_pairs.png"))
     return written
 

@@ -1,9 +1,14 @@
-"""The figures: Fig. 2A and 2B (RMSE), Fig. 3 (KDE overlays) and the RSA chart, with seaborn."""
+"""The figures: Fig. 2A and 2B (RMSE), Fig. 3 (KDE overlays) and the RSA charts, with seaborn.
+
+Models are keyed by file stem or run-directory name; pass ``labels`` (key -> short label,
+from :func:`neurn_keras.alignment.labels.short_labels`) to show the backbone and its NeuRN
+settings in legends and titles instead.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,8 +16,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from neurn_keras.alignment.labels import PIXELS, display
 from neurn_keras.files import atomic_save_figure
 from neurn_keras.neuro.allen_files import LAYER_LABELS
+
+Labels = Mapping[str, str] | None
 
 UNVERIFIED_BANNER = "UNVERIFIED neural data: demonstration only"
 
@@ -32,6 +40,14 @@ def _banner(fig, note: str) -> None:
         )
 
 
+def group_label(group: str) -> str:
+    """``"VISp_layer23"`` -> ``"VISp L2/3"``; ``"mean"`` -> ``"mean of groups"``."""
+    if group == "mean":
+        return "mean of groups"
+    area, _, layer = group.partition("_")
+    return f"{area} {LAYER_LABELS[layer]}" if layer in LAYER_LABELS else group
+
+
 def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
     """Save ``fig`` as PNG atomically (temporary file, then rename) and close it."""
     try:
@@ -45,20 +61,24 @@ def fig2a_neurn_vs_plain(
     pairs: Sequence[tuple[str, str]],
     grouping: str = "cell_class",
     note: str = "",
+    labels: Labels = None,
 ):
     """Figure 2A: each group's RMSE with NeuRN against without, one point per pair and group.
 
     ``models`` is ``RMSEAnalysis.models``. Points below the diagonal: the NeuRN model's
     kernels are closer to the cells' maps.
     """
+    pair_column = "NeuRN model / plain model"
+    group_column = grouping.replace("_", " ")
     table = models[models["grouping"] == grouping].set_index(["model", "group"])["rmse_best"]
     rows = []
     for with_label, without_label in pairs:
+        pair = f"{display(with_label, labels)} / {display(without_label, labels)}"
         for group in sorted(set(table.loc[with_label].index) & set(table.loc[without_label].index)):
             rows.append(
                 {
-                    "pair": f"{with_label} / {without_label}",
-                    "group": group,
+                    pair_column: pair,
+                    group_column: group,
                     "without NeuRN": table.loc[(without_label, group)],
                     "with NeuRN": table.loc[(with_label, group)],
                 }
@@ -68,7 +88,7 @@ def fig2a_neurn_vs_plain(
     frame = pd.DataFrame(rows)
     fig, ax = plt.subplots(figsize=(6, 5.5))
     sns.scatterplot(
-        frame, x="without NeuRN", y="with NeuRN", hue="pair", style="group", s=90, ax=ax
+        frame, x="without NeuRN", y="with NeuRN", hue=pair_column, style=group_column, s=90, ax=ax
     )
     values = frame[["without NeuRN", "with NeuRN"]].to_numpy()
     low, high = values.min(), values.max()
@@ -85,16 +105,20 @@ def fig2a_neurn_vs_plain(
     ax.set_ylim(low - pad, high + pad)
     ax.set_aspect("equal")
     ax.set_xlabel("RMSE without NeuRN (cells vs best kernel, mean over layers)")
-    ax.set_ylabel("RMSE with NeuRN")
-    ax.set_title("Fig. 2A: below the diagonal, NeuRN kernels match cells better")
+    ax.set_ylabel("RMSE with NeuRN (cells vs best kernel, mean over layers)")
+    ax.set_title(
+        f"Fig. 2A: RMSE with and without NeuRN, cells by {group_column}\n"
+        "(below the diagonal: NeuRN kernels match the cells better)"
+    )
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     _banner(fig, note)
     return fig
 
 
-def fig2b_area_genotype(models: pd.DataFrame, note: str = ""):
+def fig2b_area_genotype(models: pd.DataFrame, note: str = "", labels: Labels = None):
     """Figure 2B: RMSE by area (x) and Cre line (colour), one panel per model."""
     frame = models[models["grouping"] == "area_cre_line"].copy()
+    frame["model"] = [display(m, labels) for m in frame["model"]]
     if frame.empty:
         raise ValueError("fig2b_area_genotype: no 'area_cre_line' grouping in the scores")
     frame[["area", "Cre line"]] = frame["group"].str.split("/", n=1, expand=True)
@@ -112,12 +136,14 @@ def fig2b_area_genotype(models: pd.DataFrame, note: str = ""):
     )
     grid.set_axis_labels("visual area", "RMSE (cells vs best kernel)")
     grid.set_titles("{col_name}")
-    grid.figure.suptitle("Fig. 2B: RMSE by area and genotype", y=1.04)
+    grid.figure.suptitle("Fig. 2B: RMSE of cells vs best kernel, by area and Cre line", y=1.04)
     _banner(grid.figure, note)
     return grid.figure
 
 
-def fig3_kde(kde_values: dict, scores: pd.DataFrame | None = None, note: str = ""):
+def fig3_kde(
+    kde_values: dict, scores: pd.DataFrame | None = None, note: str = "", labels: Labels = None
+):
     """Figure 3: densities of normalized cell-map values and kernel values, per model and
     cell class, for each model's first analysed layer; panels give the KDE-IoU."""
     if not kde_values:
@@ -143,13 +169,19 @@ def fig3_kde(kde_values: dict, scores: pd.DataFrame | None = None, note: str = "
             sns.kdeplot(kernel, ax=ax, color=palette[1], fill=True, alpha=0.3, label="kernels")
             iou = _iou(scores, model, layer, group)
             ax.set_title(
-                f"{model}\n{layer} · {group}" + (f" · IoU {iou:.2f}" if iou else ""), fontsize=9
+                f"{display(model, labels)}\n{layer} · {group}"
+                + (f" · IoU {iou:.2f}" if iou else ""),
+                fontsize=9,
             )
             ax.set_xlabel("normalized value")
             ax.set_ylabel("density" if c == 0 else "")
             if r == 0 and c == 0:
                 ax.legend(fontsize=8)
-    fig.suptitle("Fig. 3: cell maps vs kernels, value densities (first layer)", y=1.02)
+    fig.suptitle(
+        "Fig. 3: value densities of cell maps and kernel maps\n"
+        "(each model's first layer; IoU: overlap of the two densities)",
+        y=1.02,
+    )
     fig.tight_layout()
     _banner(fig, note)
     return fig
@@ -164,7 +196,7 @@ def _iou(scores, model, layer, group):
     return float(hit["kde_iou"].iloc[0]) if len(hit) else None
 
 
-def rsa_chart(best: pd.DataFrame, title: str = "", ci: float = 0.95):
+def rsa_chart(best: pd.DataFrame, title: str = "", ci: float = 0.95, labels: Labels = None):
     """The RSA chart: per area, each model's best-layer Spearman r per cortical layer, with
     bootstrap intervals, and the group's noise ceiling (black bar, ± s.e.m.)."""
     if best.empty:
@@ -189,7 +221,7 @@ def rsa_chart(best: pd.DataFrame, title: str = "", ci: float = 0.95):
             x = np.arange(len(layers)) - 0.4 + width * (i + 0.5)
             y = part["spearman"].to_numpy()
             err = np.vstack([y - part["ci_low"].to_numpy(), part["ci_high"].to_numpy() - y])
-            ax.bar(x, y, width, color=palette[model], label=model)
+            ax.bar(x, y, width, color=palette[model], label=display(model, labels))
             ax.errorbar(x, y, yerr=np.abs(err), fmt="none", ecolor="0.2", lw=1, capsize=2)
         ceiling = sub.drop_duplicates("cortical_layer").set_index("cortical_layer").reindex(layers)
         bounds = zip(ceiling["noise_ceiling"], ceiling["noise_ceiling_sem"], strict=True)
@@ -227,45 +259,85 @@ def rsa_chart(best: pd.DataFrame, title: str = "", ci: float = 0.95):
     return fig
 
 
-def rsa_layers_chart(layers: pd.DataFrame, title: str = ""):
-    """Spearman r of each model layer (x: layer order), averaged over the cortex groups."""
-    frame = layers[layers["model"] != "pixels"]
+def _merged_order(sequences: Sequence[Sequence[str]]) -> list[str]:
+    """One order of all names that keeps each sequence's own order where it can.
+
+    A name not seen yet goes right after the previous name of its sequence, so the
+    layers two models share line up (``neurn, conv1, conv2`` and ``conv1, conv2``).
+    """
+    order: list[str] = []
+    for names in sequences:
+        at = 0
+        for name in names:
+            if name in order:
+                at = order.index(name) + 1
+            else:
+                order.insert(at, name)
+                at += 1
+    return order
+
+
+def rsa_layers_chart(layers: pd.DataFrame, title: str = "", labels: Labels = None):
+    """Spearman r of each model layer, averaged over the cortex groups; x: the layers by
+    name, input to output (layers of the same name line up across models)."""
+    frame = layers[layers["model"] != PIXELS]
     mean = frame.groupby(["model", "layer_index", "layer"], sort=False)["spearman"].mean()
-    mean = mean.reset_index()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    sns.lineplot(mean, x="layer_index", y="spearman", hue="model", marker="o", ax=ax)
-    pixels = layers[layers["model"] == "pixels"]["spearman"]
+    mean = mean.reset_index().sort_values(["model", "layer_index"], kind="stable")
+    models = list(dict.fromkeys(frame["model"]))
+    per_model = {m: mean[mean["model"] == m] for m in models}
+    order = _merged_order([list(part["layer"]) for part in per_model.values()])
+    position = {name: i for i, name in enumerate(order)}
+    palette = sns.color_palette("colorblind", max(1, len(models)))
+    fig, ax = plt.subplots(figsize=(max(6.5, 0.45 * len(order) + 3), 4.2))
+    for color, model in zip(palette, models, strict=False):
+        part = per_model[model]
+        x = [position[name] for name in part["layer"]]
+        ax.plot(x, part["spearman"], marker="o", color=color, label=display(model, labels))
+    pixels = layers[layers["model"] == PIXELS]["spearman"]
     if len(pixels):
-        ax.axhline(pixels.mean(), color="0.3", ls="--", lw=1, label="pixels")
-        ax.legend(fontsize=8)
-    ax.set_xlabel("layer (NeuRN and convolutions, input to output)")
-    ax.set_ylabel("Spearman r, mean over cortex groups")
-    ax.set_title(title or "RSA by model layer")
+        ax.axhline(pixels.mean(), color="0.3", ls="--", lw=1, label=display(PIXELS, labels))
+    long_names = max((len(n) for n in order), default=0) > 6 or len(order) > 8
+    ax.set_xticks(
+        np.arange(len(order)),
+        order,
+        rotation=45 if long_names else 0,
+        ha="right" if long_names else "center",
+    )
+    ax.set_xlabel("model layer (NeuRN and convolution outputs, input to output)")
+    n_groups = layers["group"].nunique()
+    ax.set_ylabel(f"Spearman r, mean over {n_groups} cortex groups")
+    ax.set_title(title or "RSA with mouse visual cortex, layer by layer")
+    ax.legend(fontsize=8)
     return fig
 
 
-def rsa_pairs_chart(pairs: pd.DataFrame, title: str = ""):
+def rsa_pairs_chart(pairs: pd.DataFrame, title: str = "", labels: Labels = None):
     """NeuRN minus plain best-layer Spearman r per cortex group, with paired bootstrap
     intervals: right of 0, the NeuRN model is closer to cortex. ``pairs`` is
     ``RSAResult.compare`` output, several pairs concatenated."""
     if pairs.empty:
         raise ValueError("rsa_pairs_chart: no comparisons")
-    frame = pairs.assign(pair=pairs["with_model"] + " − " + pairs["without_model"])
+    names = [
+        f"{display(w, labels)} − {display(wo, labels)}"
+        for w, wo in zip(pairs["with_model"], pairs["without_model"], strict=True)
+    ]
+    frame = pairs.assign(pair=names)
     groups = list(dict.fromkeys(frame["group"]))
-    labels = list(dict.fromkeys(frame["pair"]))
-    palette = dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
+    pair_labels = list(dict.fromkeys(frame["pair"]))
+    palette = dict(zip(pair_labels, sns.color_palette("colorblind", len(pair_labels)), strict=True))
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(groups) + 1.5))
-    step = 0.7 / max(1, len(labels))
-    for k, label in enumerate(labels):
+    step = 0.7 / max(1, len(pair_labels))
+    for k, label in enumerate(pair_labels):
         part = frame[frame["pair"] == label].set_index("group").reindex(groups)
         y = np.arange(len(groups)) - 0.35 + step * (k + 0.5)
         x = part["difference"].to_numpy()
         err = np.abs(np.vstack([x - part["ci_low"].to_numpy(), part["ci_high"].to_numpy() - x]))
         ax.errorbar(x, y, xerr=err, fmt="o", ms=4, color=palette[label], label=label, capsize=2)
     ax.axvline(0, color="0.3", lw=1)
-    ax.set_yticks(np.arange(len(groups)), groups)
+    ax.set_yticks(np.arange(len(groups)), [group_label(g) for g in groups])
     ax.invert_yaxis()
+    ax.set_ylabel("cortex group (area, layer)")
     ax.set_xlabel("Δ Spearman r (with NeuRN − without), best layer")
     ax.set_title(title or "Does NeuRN move the network closer to cortex?")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False)
     return fig

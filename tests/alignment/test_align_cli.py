@@ -85,6 +85,10 @@ def test_end_to_end_with_rsa(inputs, real_data_dir, tmp_path, capsys):
     settings = json.loads((out / "settings.json").read_text())
     assert settings["pairs"] == [["small_neurn", "small"]]
     assert settings["unverified_neural_data"] is False
+    assert settings["figure_labels"] == {  # legends show these, not the file names
+        "small_neurn": "small + NeuRN (k=5, reflect)",
+        "small": "small",
+    }
 
     layers = pd.read_csv(out / "rmse_layers.csv")
     assert set(layers["model"]) == {"small_neurn", "small"}

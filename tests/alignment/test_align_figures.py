@@ -132,8 +132,128 @@ def test_rsa_pairs_chart_points_and_intervals():
     fig = figures.rsa_pairs_chart(pairs)
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.lines[0].get_xdata(), [0.1, -0.05])
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["VISp_layer23", "mean"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["VISp L2/3", "mean of groups"]
     segments = [seg for c in ax.collections for seg in c.get_segments()]
     spans = sorted((round(float(a[0]), 6), round(float(b[0]), 6)) for a, b in segments)
     assert spans == [(-0.1, 0.01), (0.02, 0.2)]
     plt.close(fig)
+
+
+RUN_NEURN = "digitnet-neurn-k5-reflect-mnist-seed0-3f9a1c2b7e"
+RUN_PLAIN = "digitnet-plain-mnist-seed0-8d2e4b6a1c"
+LABELS = {RUN_NEURN: "digitnet + NeuRN (k=5, reflect)", RUN_PLAIN: "digitnet"}
+
+
+def rsa_layers():
+    rows = [("pixels", "pixels", 0, 0.1)]
+    rows += [
+        (RUN_NEURN, name, i, 0.2 + 0.1 * i) for i, name in enumerate(("neurn", "conv1", "conv2"))
+    ]
+    rows += [(RUN_PLAIN, name, i, 0.3 + 0.1 * i) for i, name in enumerate(("conv1", "conv2"))]
+    return pd.DataFrame(
+        [
+            {"model": m, "layer": layer, "layer_index": i, "group": g, "spearman": r + shift}
+            for m, layer, i, r in rows
+            for g, shift in (("VISp_layer23", 0.0), ("VISl_layer4", 0.02))
+        ]
+    )
+
+
+def legend_texts(fig) -> list[str]:
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + fig.legends
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+def test_rsa_layers_chart_names_the_layers_and_lines_them_up():
+    fig = figures.rsa_layers_chart(rsa_layers(), labels=LABELS)
+    ax = fig.axes[0]
+    assert list(ax.get_xticks()) == [0, 1, 2]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["neurn", "conv1", "conv2"]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["digitnet"].get_xdata(), [1, 2])  # conv1, conv2
+    np.testing.assert_allclose(lines["digitnet"].get_ydata(), [0.31, 0.41])
+    np.testing.assert_allclose(lines["digitnet + NeuRN (k=5, reflect)"].get_xdata(), [0, 1, 2])
+    assert legend_texts(fig) == [
+        "digitnet + NeuRN (k=5, reflect)",
+        "digitnet",
+        "pixels (no network)",
+    ]
+    assert "2 cortex groups" in ax.get_ylabel()
+    assert ax.get_xlabel().startswith("model layer")
+    plt.close(fig)
+
+
+def test_rsa_layers_chart_turns_long_layer_names():
+    frame = rsa_layers().replace({"conv2": "block_16_project_conv"})
+    fig = figures.rsa_layers_chart(frame)
+    assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {45.0}
+    plt.close(fig)
+
+
+def test_figures_label_models_by_backbone_and_neurn_not_by_run_name():
+    best = rsa_best().replace({"m": RUN_NEURN})
+    fig = figures.rsa_chart(best, labels=LABELS)
+    assert legend_texts(fig) == ["noise ceiling", "pixels (no network)", LABELS[RUN_NEURN]]
+    plt.close(fig)
+
+    pairs = pd.DataFrame(
+        {
+            "with_model": [RUN_NEURN],
+            "without_model": [RUN_PLAIN],
+            "group": ["mean"],
+            "difference": [0.1],
+            "ci_low": [0.0],
+            "ci_high": [0.2],
+        }
+    )
+    fig = figures.rsa_pairs_chart(pairs, labels=LABELS)
+    assert legend_texts(fig) == ["digitnet + NeuRN (k=5, reflect) − digitnet"]
+    plt.close(fig)
+
+    scores = model_scores().replace({"a_neurn": RUN_NEURN, "a": RUN_PLAIN})
+    fig = figures.fig2a_neurn_vs_plain(scores, [(RUN_NEURN, RUN_PLAIN)], labels=LABELS)
+    assert "digitnet + NeuRN (k=5, reflect) / digitnet" in legend_texts(fig)
+    assert "cell class" in fig.axes[0].get_title()
+    plt.close(fig)
+
+    fig = figures.fig2b_area_genotype(scores, labels=LABELS)
+    assert {ax.get_title() for ax in fig.axes if ax.get_title()} == set(LABELS.values())
+    plt.close(fig)
+
+    values = {(RUN_NEURN, "all"): (np.linspace(0, 1, 30), np.linspace(0.2, 1, 30), "conv1")}
+    fig = figures.fig3_kde(values, labels=LABELS)
+    assert fig.axes[0].get_title() == "digitnet + NeuRN (k=5, reflect)\nconv1 · all"
+    plt.close(fig)
+
+
+def test_every_figure_has_a_title():
+    scores = model_scores()
+    pairs = pd.DataFrame(
+        {
+            "with_model": ["n"],
+            "without_model": ["p"],
+            "group": ["mean"],
+            "difference": [0.1],
+            "ci_low": [0.0],
+            "ci_high": [0.2],
+        }
+    )
+    values = {("x", "all"): (np.linspace(0, 1, 30), np.linspace(0.2, 1, 30), "conv1")}
+    made = [
+        figures.fig2a_neurn_vs_plain(scores, [("a_neurn", "a")]),
+        figures.fig2b_area_genotype(scores),
+        figures.fig3_kde(values),
+        figures.rsa_chart(rsa_best()),
+        figures.rsa_layers_chart(rsa_layers()),
+        figures.rsa_pairs_chart(pairs),
+    ]
+    for fig in made:
+        title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+        assert len(title) > 10, title
+        plt.close(fig)
+
+
+def test_group_labels_read_as_area_and_layer():
+    assert figures.group_label("VISrl_layer5") == "VISrl L5"
+    assert figures.group_label("mean") == "mean of groups"
+    assert figures.group_label("odd") == "odd"
