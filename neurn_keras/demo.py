@@ -1,7 +1,8 @@
 """python -m neurn_keras.demo: NeuRN applied to real digit images, as a figure.
 
-Reads a few test images of every digit domain found in the data directory and writes
-``neurn_gallery.png``: each image raw, then NeuRN with both paddings and several k.
+Reads a few test images of every digit domain found in the data directory, and renders
+a few of ``syn_render`` (ours), and writes ``neurn_gallery.png``: each image raw, then
+NeuRN with both paddings and several k.
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _test_images(datasets, name: str, args: argparse.Namespace):
+    """The first ``--per-domain`` test images of domain ``name``."""
+    try:
+        return datasets.load_domain(name, "test", data_dir=args.data_dir, limit=args.per_domain)
+    except ValueError as error:  # fewer test images than --per-domain
+        raise UsageError(f"--per-domain: {error}") from None
+
+
+def _rows(domain: str, x, y) -> dict:
+    """Row label -> image, e.g. ``"mnist\n#1: digit 7"``."""
+    return {f"{domain}\n#{i + 1}: digit {y[i]}": x[i] for i in range(len(x))}
+
+
 def run(args: argparse.Namespace) -> Path:
     """Writes the gallery of the parsed arguments; returns its path."""
     import matplotlib
@@ -54,14 +68,15 @@ def run(args: argparse.Namespace) -> Path:
     images, missing = {}, []
     for name in datasets.DOMAINS:
         try:
-            x, y = datasets.load_domain(name, "test", data_dir=args.data_dir)
+            x, y = _test_images(datasets, name, args)
         except FileNotFoundError as error:
             missing.append(f"{name}: {str(error).splitlines()[0]}")
             continue
-        for i in range(args.per_domain):
-            images[f"{name} ({y[i]})"] = x[i]
+        images.update(_rows(name, x, y))
     if not images:
         raise UsageError("no digit data found: " + "; ".join(missing))
+    for name in datasets.RENDERED_DOMAINS:  # rendered here, always available
+        images.update(_rows(f"{name} (ours)", *_test_images(datasets, name, args)))
     for line in missing:
         print(f"skipped {line}", file=sys.stderr)
     return atomic_save_figure(neurn_gallery(images), args.output / "neurn_gallery.png", dpi=120)

@@ -14,6 +14,7 @@ def neurn_gallery(
     images: Mapping[str, np.ndarray],
     kernel_sizes: Sequence[int] = (3, 5, 9),
     paddings: Sequence[str] = ("reflect", "zeros"),
+    title: str | None = None,
 ):
     """A grid: one row per image, its raw pixels, then NeuRN for every (padding, k).
 
@@ -21,6 +22,7 @@ def neurn_gallery(
         images: row label -> one image (H, W) or (H, W, C), raw 0..255 pixels.
         kernel_sizes: window sizes to show.
         paddings: NeuRN paddings to show.
+        title: the figure's title (default: says the columns are NeuRN's output).
 
     Returns:
         The matplotlib Figure.
@@ -33,7 +35,7 @@ def neurn_gallery(
     fig, axes = plt.subplots(
         len(images),
         1 + len(settings),
-        figsize=(1.6 * (1 + len(settings)), 1.7 * len(images)),
+        figsize=(1.6 * (1 + len(settings)), 1.7 * len(images) + 0.6),
         squeeze=False,
     )
     for row, (label, image) in enumerate(images.items()):
@@ -51,8 +53,18 @@ def neurn_gallery(
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:
-                title = "raw" if col == 0 else "{}\nk={}".format(*settings[col - 1])
-                ax.set_title(title, fontsize=8)
+                heading = (
+                    "raw pixels"
+                    if col == 0
+                    else "NeuRN k={1}\n{0} padding".format(*settings[col - 1])
+                )
+                ax.set_title(heading, fontsize=8)
         axes[row, 0].set_ylabel(label, fontsize=9)
+    fig.suptitle(
+        title
+        or "NeuRN output: the k×k local standard deviation over the image's largest, in [0, 1]\n"
+        "first column: the raw image; then NeuRN with each padding and window size k",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig

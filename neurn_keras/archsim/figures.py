@@ -13,8 +13,16 @@ from scipy.spatial.distance import squareform
 
 from neurn_keras.files import atomic_save_figure
 
+DEFAULT_TITLE = (
+    "Architecture similarity: layer-type sequences aligned (Needleman–Wunsch)\n"
+    "index = matched layers / alignment length (1 = identical)\n"
+    "rows and columns clustered by {method} linkage on 1 − index"
+)
 
-def clustermap(matrix: pd.DataFrame, method: str = "average", **kwargs) -> sns.matrix.ClusterGrid:
+
+def clustermap(
+    matrix: pd.DataFrame, method: str = "average", title: str | None = None, **kwargs
+) -> sns.matrix.ClusterGrid:
     """Heatmap of a similarity matrix, rows and columns ordered by hierarchical clustering.
 
     The clustering uses the distance ``1 - similarity`` itself (not distances between
@@ -23,6 +31,7 @@ def clustermap(matrix: pd.DataFrame, method: str = "average", **kwargs) -> sns.m
     Args:
         matrix: square, symmetric DataFrame of similarity indices in [0, 1], labelled.
         method: ``scipy.cluster.hierarchy.linkage`` method.
+        title: the figure's title (default: what the index is and how it is clustered).
         **kwargs: passed to ``seaborn.clustermap`` (e.g. ``cmap``, ``figsize``).
 
     Returns:
@@ -52,12 +61,17 @@ def clustermap(matrix: pd.DataFrame, method: str = "average", **kwargs) -> sns.m
         "yticklabels": True,
         "dendrogram_ratio": 0.15,
         "cbar_pos": (0.02, 0.87, 0.025, 0.11),
-        "cbar_kws": {"label": "similarity"},
+        "cbar_kws": {"label": "similarity index"},
     }
     options.update(kwargs)
     grid = sns.clustermap(matrix, **options)
     grid.ax_heatmap.set_xlabel("")
     grid.ax_heatmap.set_ylabel("")
+    # above the colour bar's label, which can be taller than the bar in a small figure
+    top = 1.0 + 0.4 / grid.figure.get_figheight()
+    grid.figure.suptitle(
+        title or DEFAULT_TITLE.format(method=method), y=top, va="bottom", fontsize=11
+    )
     return grid
 
 
