@@ -379,7 +379,7 @@ sampling, RMSE, KDE-IoU, and population RSA with bootstrap intervals and noise c
 ```
 python -m neurn_keras.align --model runs/a_neurn --model runs/a --output runs/align
 python -m neurn_keras.neuro from-nwb ophys_*.nwb --output runs/cells.npz   # per-cell data
-python -m neurn_keras.align --model A.keras --model B.keras --neural runs/cells.npz \
+python -m neurn_keras.align --model A.keras --model B.keras --neural runs/cells.npz \\
     --output runs/align_cells
 ```
 
