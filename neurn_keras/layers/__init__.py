@@ -1,5 +1,8 @@
 """Keras layers of neurn_keras."""
 
+from neurn_keras.layers.lcn import LocalContrastNormalization
 from neurn_keras.layers.neurn import NeuRN
+from neurn_keras.layers.prorandconv import ProRandConv
+from neurn_keras.layers.randconv import RandConv
 
-__all__ = ["NeuRN"]
+__all__ = ["LocalContrastNormalization", "NeuRN", "ProRandConv", "RandConv"]
