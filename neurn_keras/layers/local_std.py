@@ -1,27 +1,50 @@
-"""Local (k×k, stride 1) standard deviation from box-filter moments, in ``keras.ops``.
+"""Local (k×k, stride 1) standard deviation and NeuRN from box-filter moments, in ``keras.ops``.
 
-Runs on every Keras backend. The window means are separable (along H, then along W) and
-come in two forms with the same result: ``"pool"``, average pooling, one library call
-per axis (the default), and ``"slices"``, k shifted slices added up. Measured on a
-2-core CPU, pooling is as fast as slices at k=3, two to three times faster at k=5 and
-7, and within 20% either way at k=9, under XLA (TensorFlow, JAX); op by op (PyTorch) it
-is one call per axis instead of k. XLA's fusion of the k slices turns slow for some k.
+Runs on every Keras backend. σ² = E[y²] − E[y]² over each window, from separable window
+sums (k shifted slices along H, then along W). What makes it fast is where the passes
+over the data go, not the arithmetic:
 
-Numerics: in float32, ``E[x²] - E[x]²`` cancels badly when the values are large
-compared with their local spread. Each channel of each image is therefore centred on
-the midpoint of its own range (after padding, before squaring), which keeps every value
-within half that range of zero, and turns a constant channel into exact zeros, so that
-a constant or solid-colour image gives σ = 0 exactly, not rounding noise that the
-normalization would blow up to 1.
+- **Blocks of images.** The batch is cut into blocks of about ``BLOCK_BYTES`` of input,
+  and each block goes through every step (centring, padding, sums, σ, its images'
+  maxima, the division) before the next one starts, so the intermediates stay in the
+  CPU's cache and only the input read and the output write reach main memory. Under XLA
+  the blocks are a loop in the compiled program, which also keeps its temporary buffers
+  small (glibc hands buffers above 32 MiB back to the system, and every call would
+  page-fault them in anew).
+- **A flat layout.** Each block is viewed as (n, H, W·C): every step runs along a long
+  contiguous last axis (W·C) instead of the 3 channels, which is what XLA's CPU code
+  generator vectorizes; a shift by one pixel along W is a shift by C entries.
+- **No column padding.** Rows are padded by a gather of whole rows; columns are not
+  padded at all: the horizontal sums of the interior columns are plain slices, the k//2
+  columns at each edge are summed separately from reflected (or filled) columns, and the
+  three parts are written into the output side by side. (Concatenations along the last
+  axis cost XLA several elementwise passes.)
+- **Centring** (for float32 precision; see below) subtracts each image channel's first
+  pixel, as a row of length W·C computed once, so it is broadcast along H only (a
+  per-channel broadcast in the NHWC layout costs XLA several elementwise passes).
+
+Numerics: in float32, ``E[y²] - E[y]²`` cancels badly when the values are large compared
+with their local spread, so every channel of every image is shifted by its own first
+pixel before squaring (every value then lies within the channel's range of zero), and a
+constant channel becomes exact zeros, so that a constant or solid-colour image gives
+σ = 0 exactly, not rounding noise that the normalization would blow up to 1.
+
+Images whose height or width is unknown when the function is traced (a TensorFlow graph
+with ``None`` spatial dimensions) take a slower path that handles any size: average
+pooling over a padded copy, centred on the midpoint of each channel's range.
 """
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from keras import ops
 
 PADDINGS = ("reflect", "zeros")
-WINDOW_SUMS = ("pool", "slices")
+BLOCK_BYTES = 2**21  # float32 input per block of images (2 MiB: 3 images of 224×224×3)
+
+
+# --- padding --------------------------------------------------------------------------
 
 
 def reflect_indices(size: int, pad: int) -> np.ndarray:
@@ -65,79 +88,245 @@ def pad_spatial(x, pad: int, padding: str):
     return _reflect_pad_axis(_reflect_pad_axis(x, pad, 1), pad, 2)
 
 
-def _window_sum(x, kernel_size: int, axis: int):
-    """Sum of ``kernel_size`` consecutive entries along ``axis`` ("valid" length)."""
-    last = kernel_size - 1
+def _along(x, axis: int, start: int, stop: int):
+    index = [slice(None)] * len(x.shape)
+    index[axis] = slice(start, stop)
+    return x[tuple(index)]
 
-    def shifted(offset: int):
-        stop = offset - last if offset < last else None
-        index = [slice(None)] * len(x.shape)
-        index[axis] = slice(offset, stop)
-        return x[tuple(index)]
 
-    total = shifted(0)
+def _pad_rows(y, pad: int, padding: str, fill):
+    """Pads axis 1 of a flat block (n, H, W·C) by ``pad`` rows on each side.
+
+    A gather of whole rows (reflected, or clipped and replaced by ``fill``, the value
+    that zeros take after centring); XLA emits it as row copies, several times faster
+    than concatenating flipped slices.
+    """
+    height = y.shape[1]
+    if padding == "reflect":
+        return ops.take(y, reflect_indices(height, pad), axis=1)
+    index = np.arange(-pad, height + pad)
+    inside = ((index >= 0) & (index < height))[None, :, None]
+    return ops.where(inside, ops.take(y, np.clip(index, 0, height - 1), axis=1), fill)
+
+
+# --- one block of images, of known shape ---------------------------------------------
+
+
+def _window_sum(x, kernel_size: int, axis: int, unit: int = 1):
+    """Sum of ``kernel_size`` entries ``unit`` apart along ``axis`` ("valid" length)."""
+    length = x.shape[axis] - (kernel_size - 1) * unit
+    total = _along(x, axis, 0, length)
     for offset in range(1, kernel_size):
-        total = total + shifted(offset)
+        total = total + _along(x, axis, offset * unit, offset * unit + length)
     return total
 
 
-def _centred_padded(x, pad: int, padding: str):
-    """Pads, then subtracts the midpoint of each image channel's range (padding included)."""
+def _centre_rows(x, dtype: str):
+    """Each image channel's first pixel, repeated along a row: (B, 1, W·C)."""
+    _, _, width, channels = x.shape
+    first = ops.cast(ops.reshape(x[:, :1, :1, :], (-1, 1, channels)), dtype)
+    return ops.tile(first, (1, 1, width))
+
+
+def _materialized(row):
+    """``row`` through an exact reduction (the minimum of two copies).
+
+    XLA fuses a broadcast into its consumers and would then recompute the channel index
+    of every pixel; a reduction is computed once. (The operands of the block loop are
+    computed once anyway.)
+    """
+    return ops.min(ops.concatenate([row, row], axis=1), axis=1, keepdims=True)
+
+
+def _computed_once(x):
+    """``x``, exactly, divided by ones that XLA cannot prove to be ones.
+
+    XLA fuses cheap producers into every consumer, also into window sums that read each
+    element k times, so a padded block would be re-gathered and re-centred 2k times. A
+    division by a full-size array counts as expensive, and XLA does not fuse expensive
+    producers into consumers that reuse elements: ``x`` is computed once and stored.
+    """
+    return x / (x * 0.0 + 1.0)
+
+
+def _column_sums(vertical, kernel_size: int, padding: str, channels: int, fill):
+    """Horizontal window sums of the vertical sums, as ``[(first column, sums), ...]``.
+
+    The interior columns are slices of ``vertical`` (2, n, H, W·C); each of the k//2
+    columns at either edge is a sum of k single columns, reflected or, for zeros
+    padding, ``fill`` (the vertical sums of a column outside the image).
+    """
+    width = vertical.shape[3] // channels
+    pad = kernel_size // 2
+    low, high = min(pad, width), max(width - pad, min(pad, width))
+    parts = []
+    if high > low:
+        inner = _along(vertical, 3, (low - pad) * channels, (high + pad) * channels)
+        parts.append((low, _window_sum(inner, kernel_size, 3, channels)))
+    source = reflect_indices(width, pad)
+
+    def column(i: int):
+        if 0 <= i < width or padding == "reflect":
+            j = source[i + pad]
+            return _along(vertical, 3, j * channels, (j + 1) * channels)
+        return fill
+
+    for edge in (range(0, low), range(high, width)):
+        if len(edge):
+            sums = []
+            for j in edge:
+                total = column(j)  # inside the image: it sets the shape
+                for i in range(j - pad, j + pad + 1):
+                    if i != j:
+                        total = total + column(i)
+                sums.append(total)
+            parts.append((edge[0], ops.concatenate(sums, axis=3)))
+    return sorted(parts, key=lambda part: part[0])
+
+
+def _block_parts(x, centre, kernel_size: int, padding: str, dtype: str, output_dtype: str):
+    """NeuRN of a block (n, H, W, C): ``[(first column, (n, H, columns·C)), ...]``."""
+    n, height, width, channels = x.shape
+    pad = kernel_size // 2
+    flat = ops.reshape(ops.cast(x, dtype), (n, height, width * channels))
+    fill = -centre[:, :, :channels]  # what a zero outside the image becomes after centring
+    padded = _computed_once(_pad_rows(flat - centre, pad, padding, -centre))
+    vertical = ops.stack(
+        [
+            _computed_once(_window_sum(padded, kernel_size, 1)),
+            _computed_once(_window_sum(padded * padded, kernel_size, 1)),
+        ]
+    )
+    fill_sums = ops.stack([fill * kernel_size, fill * fill * kernel_size])
+    scale = 1.0 / kernel_size**2
+    sigmas = []
+    for first, sums in _column_sums(vertical, kernel_size, padding, channels, fill_sums):
+        mean, mean_square = sums[0] * scale, sums[1] * scale
+        sigmas.append((first, ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))))
+    peak = sigmas[0][1]
+    peak = ops.max(peak, axis=(1, 2), keepdims=True)
+    for _, sigma in sigmas[1:]:
+        peak = ops.maximum(peak, ops.max(sigma, axis=(1, 2), keepdims=True))
+    nonzero = peak > 0
+    divisor = ops.where(nonzero, peak, 1.0)
+    return [
+        (first, ops.cast(ops.where(nonzero, sigma / divisor, 0.0), output_dtype))
+        for first, sigma in sigmas
+    ]
+
+
+def normalize_per_image(sigma):
+    """σ / (largest σ of its image); a constant image (largest σ = 0) gives zeros."""
+    peak = ops.max(sigma, axis=tuple(range(1, len(sigma.shape))), keepdims=True)
+    nonzero = peak > 0
+    return ops.where(nonzero, sigma / ops.where(nonzero, peak, 1.0), 0.0)
+
+
+# --- the whole batch ------------------------------------------------------------------------
+
+
+def block_size(height: int, width: int, channels: int, block_bytes: int = BLOCK_BYTES) -> int:
+    """Images per block: about ``block_bytes`` of float32 input, at least one."""
+    return max(1, block_bytes // (4 * height * width * channels))
+
+
+def _joined(parts):
+    return ops.concatenate([part for _, part in parts], axis=2)
+
+
+def _map_blocks(fn, x, centre, n: int, output_dtype: str):
+    """``fn`` over blocks of ``n`` images (the last block overlaps the one before).
+
+    Returns the flat output (B, H, W·C).
+    """
+    _, height, width, channels = x.shape
+    batch = x.shape[0]
+    if keras.backend.backend() == "torch":  # op by op: a list of blocks, one concatenation
+        starts = [min(s, batch - n) for s in range(0, batch, n)]
+        blocks = [_joined(fn(x[s : s + n], centre[s : s + n])) for s in starts]
+        if len(starts) > 1 and starts[-1] != starts[-2] + n:
+            blocks[-1] = blocks[-1][starts[-2] + n - starts[-1] :]
+        return ops.concatenate(blocks, axis=0)
+    if batch is None:
+        batch = ops.shape(x)[0]
+    count = (batch + n - 1) // n
+    row = width * channels
+
+    def body(i, out):
+        start = ops.minimum(i * n, batch - n)
+        block = ops.slice(x, (start, 0, 0, 0), (n, height, width, channels))
+        for first, part in fn(block, ops.slice(centre, (start, 0, 0), (n, 1, row))):
+            out = ops.slice_update(out, (start, 0, first * channels), part)
+        return out
+
+    return ops.fori_loop(0, count, body, ops.zeros((batch, height, row), output_dtype))
+
+
+def neurn_moments(
+    x,
+    kernel_size: int,
+    padding: str = "reflect",
+    *,
+    dtype: str = "float32",
+    output_dtype: str | None = None,
+    block_bytes: int = BLOCK_BYTES,
+):
+    """NeuRN by box-filter moments: local standard deviation over each image's maximum.
+
+    Args:
+        x: images (batch, H, W, C), any real dtype (cast block by block).
+        kernel_size: odd window size k.
+        padding: ``"reflect"`` or ``"zeros"``.
+        dtype: the dtype of the statistics (``"float32"`` or ``"float64"``).
+        output_dtype: the dtype of the result (default: ``dtype``).
+        block_bytes: about how much float32 input each block of images holds.
+
+    Returns:
+        Tensor of x's shape, in ``output_dtype``, each image in [0, 1].
+    """
+    output_dtype = output_dtype or dtype
+    if kernel_size // 2 == 0:
+        return ops.zeros(ops.shape(x), output_dtype)
+    _, height, width, channels = x.shape
+    if height is None or width is None:
+        out = _neurn_moments_any_size(ops.cast(x, dtype), kernel_size, padding)
+        return ops.cast(out, output_dtype)
+    centre = _centre_rows(x, dtype)
+    n = block_size(height, width, channels, block_bytes)
+
+    def block(images, rows):
+        return _block_parts(images, rows, kernel_size, padding, dtype, output_dtype)
+
+    batch = x.shape[0]
+    if batch is not None and batch <= n:
+        flat = _joined(block(x, _materialized(centre)))
+    elif batch is None:  # a traced TensorFlow graph: pad up to one block, crop after
+        batch = ops.shape(x)[0]
+        extra = ops.maximum(n - batch, 0)
+        x = ops.pad(x, [(0, extra), (0, 0), (0, 0), (0, 0)])
+        centre = ops.pad(centre, [(0, extra), (0, 0), (0, 0)])
+        flat = _map_blocks(block, x, centre, n, output_dtype)[:batch]
+    else:
+        flat = _map_blocks(block, x, centre, n, output_dtype)
+    return ops.reshape(flat, (-1, height, width, channels))
+
+
+# --- any size, unknown when traced -------------------------------------------------------
+
+
+def _neurn_moments_any_size(x, kernel_size: int, padding: str):
+    """The same result for spatial sizes unknown at trace time (average pooling)."""
+    pad = kernel_size // 2
     lowest = ops.min(x, axis=(1, 2), keepdims=True)
     highest = ops.max(x, axis=(1, 2), keepdims=True)
     if padding == "zeros":  # the zeros read outside the image belong to its range
         lowest = ops.minimum(lowest, 0.0)
         highest = ops.maximum(highest, 0.0)
-    return pad_spatial(x, pad, padding) - (lowest * 0.5 + highest * 0.5)
+    centred = pad_spatial(x, pad, padding) - (lowest * 0.5 + highest * 0.5)
 
-
-def _window_moments_by_slices(centred, kernel_size: int):
-    # Channels first, so that both window sums run along the fast axes.
-    planes = ops.transpose(centred, (0, 3, 1, 2))
-    moments = ops.stack([planes, planes * planes], axis=1)  # (B, 2, C, H+2p, W+2p)
-    sums = _window_sum(_window_sum(moments, kernel_size, 3), kernel_size, 4)
-    sums = ops.transpose(sums * (1.0 / kernel_size**2), (1, 0, 3, 4, 2))
-    return sums[0], sums[1]
-
-
-def _window_moments_by_pooling(centred, kernel_size: int):
     def window_mean(z):
         along_h = ops.average_pool(z, (kernel_size, 1), strides=1, padding="valid")
         return ops.average_pool(along_h, (1, kernel_size), strides=1, padding="valid")
 
-    return window_mean(centred), window_mean(centred * centred)
-
-
-def local_std_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "pool"):
-    """Population standard deviation of every k×k window, shape-preserving.
-
-    Args:
-        x: float tensor (batch, H, W, C).
-        kernel_size: odd window size k.
-        padding: ``"reflect"`` or ``"zeros"``.
-        window_sums: ``"slices"`` or ``"pool"`` (see the module docstring).
-
-    Returns:
-        Tensor of x's shape and dtype.
-    """
-    pad = kernel_size // 2
-    if pad == 0:
-        return ops.zeros_like(x)
-    centred = _centred_padded(x, pad, padding)
-    if window_sums == "pool":
-        mean, mean_square = _window_moments_by_pooling(centred, kernel_size)
-    else:
-        mean, mean_square = _window_moments_by_slices(centred, kernel_size)
-    return ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))
-
-
-def normalize_per_image(sigma):
-    """σ / (largest σ of its image); a constant image (largest σ = 0) gives zeros."""
-    peak = ops.max(sigma, axis=(1, 2, 3), keepdims=True)
-    nonzero = peak > 0
-    return ops.where(nonzero, sigma / ops.where(nonzero, peak, 1.0), 0.0)
-
-
-def neurn_moments(x, kernel_size: int, padding: str = "reflect", window_sums: str = "pool"):
-    """NeuRN by box-filter moments: local standard deviation over each image's maximum."""
-    return normalize_per_image(local_std_moments(x, kernel_size, padding, window_sums))
+    mean, mean_square = window_mean(centred), window_mean(centred * centred)
+    return normalize_per_image(ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0)))

@@ -1,10 +1,15 @@
 """TensorFlow-only NeuRN paths: the XLA-compiled moments, and the patches reference.
 
-``compiled_neurn_moments`` runs :func:`neurn_moments` as one XLA cluster. Keras runs a
-model on a CPU-only TensorFlow without XLA, op by op, where NeuRN's dozen elementwise
-passes over the images would cost several times the XLA version; compiling just this
-function fuses them, also inside a graph-mode model, a ``tf.data`` map, or an outer
-XLA function.
+``compiled_neurn_moments`` runs :func:`~neurn_keras.layers.local_std.neurn_moments` as
+one XLA program (its block loop included). Keras runs a model on a CPU-only TensorFlow
+without XLA, op by op, where NeuRN's passes over the images would cost several times the
+XLA version; compiling just this function fuses them, also inside a graph-mode model, a
+``tf.data`` map, or an outer XLA function.
+
+One ``tf.function`` per (k, padding, dtypes), traced once per image size with the batch
+left open (``TensorSpec((None, H, W, C))``): a new batch size costs an XLA compilation
+but no retracing, and calling the concrete function bypasses ``tf.function``'s dispatch,
+so mixing image sizes never triggers its "frequent retracing" warning.
 
 ``local_std_patches`` is the reference: ``tf.image.extract_patches`` gathers every k×k
 window and the standard deviation is taken exactly (two-pass, mean first). It needs k²
@@ -21,13 +26,21 @@ from neurn_keras.layers.local_std import neurn_moments, pad_spatial
 
 
 @functools.cache
-def compiled_neurn_moments(kernel_size: int, padding: str):
-    """``neurn_moments`` for one (k, padding), as an XLA-compiled ``tf.function``."""
-
+def _neurn_function(kernel_size: int, padding: str, dtype: str, output_dtype: str):
     def run(x):
-        return neurn_moments(x, kernel_size, padding)
+        return neurn_moments(x, kernel_size, padding, dtype=dtype, output_dtype=output_dtype)
 
-    return tf.function(run, jit_compile=True, autograph=False, reduce_retracing=True)
+    return tf.function(run, jit_compile=True, autograph=False)
+
+
+def compiled_neurn_moments(
+    x, kernel_size: int, padding: str, dtype: str = "float32", output_dtype: str = "float32"
+):
+    """NeuRN of ``x`` (batch, H, W, C) by the XLA-compiled moments, eager or in a graph."""
+    x = tf.convert_to_tensor(x)
+    function = _neurn_function(kernel_size, padding, dtype, output_dtype)
+    spec = tf.TensorSpec((None, *x.shape[1:]), x.dtype)
+    return function.get_concrete_function(spec)(x)
 
 
 def local_std_patches(x, kernel_size: int, padding: str = "reflect"):

@@ -90,19 +90,28 @@ class NeuRN(keras.layers.Layer):
 
     def call(self, inputs):
         work_dtype = "float64" if self.compute_dtype == "float64" else "float32"
-        x = ops.cast(inputs, work_dtype)
+        out_dtype = self.compute_dtype
         backend = keras.backend.backend()
         if self.method == "patches":
             from neurn_keras.layers.local_std_tf import local_std_patches
 
-            out = normalize_per_image(local_std_patches(x, self.kernel_size, self.padding))
-        elif backend == "tensorflow":
+            sigma = local_std_patches(ops.cast(inputs, work_dtype), self.kernel_size, self.padding)
+            return ops.cast(normalize_per_image(sigma), out_dtype)
+        if backend == "tensorflow":
             from neurn_keras.layers.local_std_tf import compiled_neurn_moments
 
-            out = compiled_neurn_moments(self.kernel_size, self.padding)(x)
-        else:  # JAX compiles it itself; PyTorch runs it op by op
-            out = neurn_moments(x, self.kernel_size, self.padding)
-        return ops.cast(out, self.compute_dtype)
+            return compiled_neurn_moments(
+                inputs, self.kernel_size, self.padding, work_dtype, out_dtype
+            )
+        if backend == "jax":
+            from neurn_keras.layers.local_std_jax import compiled_neurn_moments
+
+            run = compiled_neurn_moments(self.kernel_size, self.padding, work_dtype, out_dtype)
+            return run(inputs)
+        # PyTorch runs it op by op
+        return neurn_moments(
+            inputs, self.kernel_size, self.padding, dtype=work_dtype, output_dtype=out_dtype
+        )
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

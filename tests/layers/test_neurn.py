@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 import neurn_keras
 from neurn_keras.layers import NeuRN
-from neurn_keras.layers.local_std import WINDOW_SUMS, neurn_moments
+from neurn_keras.layers.local_std import block_size, neurn_moments
 
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 METHODS = ["moments", "patches"] if ON_TENSORFLOW else ["moments"]
@@ -63,13 +63,14 @@ def test_matches_float64_reference(method, padding, kernel_size, height, width, 
     np.testing.assert_allclose(out, expected, rtol=0, atol=TOLERANCE[method])
 
 
-@pytest.mark.parametrize("window_sums", WINDOW_SUMS)
+@pytest.mark.parametrize("batch", [1, 4, 5, 11])
 @pytest.mark.parametrize("padding", ["reflect", "zeros"])
 @pytest.mark.parametrize("kernel_size", [3, 7])
-def test_both_forms_of_window_sums_match_the_reference(window_sums, padding, kernel_size):
-    """The layer picks one form per backend; both are checked on every backend."""
-    x = images_with_flat_regions(np.random.default_rng(kernel_size), (2, 11, 8, 3), 255)
-    out = neurn_moments(keras.ops.convert_to_tensor(x), kernel_size, padding, window_sums)
+def test_blocks_of_images_match_the_reference(batch, padding, kernel_size):
+    """Blocks of 4 images: one block, several, and a last block overlapping the one before."""
+    x = images_with_flat_regions(np.random.default_rng(batch), (batch, 11, 8, 3), 255)
+    assert block_size(11, 8, 3, block_bytes=4 * 4 * 11 * 8 * 3) == 4
+    out = neurn_moments(keras.ops.convert_to_tensor(x), kernel_size, padding, block_bytes=4 * 4 * 11 * 8 * 3)
     expected = reference(x, kernel_size, padding)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), expected, atol=2e-3)
 
