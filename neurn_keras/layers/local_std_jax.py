@@ -2,7 +2,8 @@
 
 Compiled once per (k, padding, dtypes) and input shape, also when the layer is called
 eagerly (op by op, each of the block loop's steps would be a separate dispatch); inside
-an outer ``jax.jit`` it is inlined into the caller's program.
+an outer ``jax.jit`` it is inlined into the caller's program. Blocks of images are for
+CPU caches: on an accelerator the whole batch is one block.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import functools
 
 import jax
 
-from neurn_keras.layers.local_std import neurn_moments
+from neurn_keras.layers.local_std import BLOCK_BYTES, neurn_moments
+
+WHOLE_BATCH = 2**62
 
 
 @functools.cache
@@ -23,5 +26,6 @@ def compiled_neurn_moments(kernel_size: int, padding: str, dtype: str, output_dt
         padding=padding,
         dtype=dtype,
         output_dtype=output_dtype,
+        block_bytes=BLOCK_BYTES if jax.default_backend() == "cpu" else WHOLE_BATCH,
     )
     return jax.jit(run)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from neurn_keras.layers.local_std import PADDINGS, neurn_moments, normalize_per_image
+from neurn_keras.layers.local_std import (
+    BLOCK_BYTES,
+    PADDINGS,
+    neurn_moments,
+    normalize_per_image,
+)
 
 METHODS = ("moments", "patches")
 
@@ -108,9 +113,15 @@ class NeuRN(keras.layers.Layer):
 
             run = compiled_neurn_moments(self.kernel_size, self.padding, work_dtype, out_dtype)
             return run(inputs)
-        # PyTorch runs it op by op
+        # PyTorch runs it op by op; blocks of images are for CPU caches
+        on_cpu = getattr(getattr(inputs, "device", None), "type", "cpu") == "cpu"
         return neurn_moments(
-            inputs, self.kernel_size, self.padding, dtype=work_dtype, output_dtype=out_dtype
+            inputs,
+            self.kernel_size,
+            self.padding,
+            dtype=work_dtype,
+            output_dtype=out_dtype,
+            block_bytes=BLOCK_BYTES if on_cpu else 2**62,
         )
 
     def compute_output_shape(self, input_shape):

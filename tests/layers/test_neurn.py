@@ -63,16 +63,33 @@ def test_matches_float64_reference(method, padding, kernel_size, height, width, 
     np.testing.assert_allclose(out, expected, rtol=0, atol=TOLERANCE[method])
 
 
+BLOCK_OF_4 = 4 * 4 * 11 * 8 * 3  # bytes of 4 float32 images of 11×8×3
+
+
 @pytest.mark.parametrize("batch", [1, 4, 5, 11])
 @pytest.mark.parametrize("padding", ["reflect", "zeros"])
 @pytest.mark.parametrize("kernel_size", [3, 7])
 def test_blocks_of_images_match_the_reference(batch, padding, kernel_size):
     """Blocks of 4 images: one block, several, and a last block overlapping the one before."""
     x = images_with_flat_regions(np.random.default_rng(batch), (batch, 11, 8, 3), 255)
-    assert block_size(11, 8, 3, block_bytes=4 * 4 * 11 * 8 * 3) == 4
-    out = neurn_moments(keras.ops.convert_to_tensor(x), kernel_size, padding, block_bytes=4 * 4 * 11 * 8 * 3)
+    assert block_size(11, 8, 3, block_bytes=BLOCK_OF_4) == 4
+    out = neurn_moments(
+        keras.ops.convert_to_tensor(x), kernel_size, padding, block_bytes=BLOCK_OF_4
+    )
     expected = reference(x, kernel_size, padding)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), expected, atol=2e-3)
+
+
+@needs_tf
+@pytest.mark.parametrize("batch", [1, 4, 5, 11])
+def test_blocks_with_a_batch_unknown_when_traced(batch):
+    """A TensorFlow graph with batch None: padded up to one block, or looped over blocks."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((None, 11, 8, 3), tf.float32)
+    fn = tf.function(lambda t: neurn_moments(t, 5, block_bytes=BLOCK_OF_4), input_signature=[spec])
+    x = images_with_flat_regions(np.random.default_rng(batch), (batch, 11, 8, 3), 255)
+    np.testing.assert_allclose(fn(x).numpy(), reference(x, 5, "reflect"), atol=2e-3)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -311,3 +328,65 @@ def test_in_a_tf_data_map(method):
     dataset = tf.data.Dataset.from_tensor_slices(x).batch(4).map(layer)
     out = np.concatenate([batch.numpy() for batch in dataset])
     np.testing.assert_allclose(out, reference(x, 3, "zeros"), atol=TOLERANCE[method])
+
+
+# --- compilation ---------------------------------------------------------------------------
+
+
+@needs_tf
+def test_one_trace_per_image_size_and_no_retracing_warning():
+    """New batch sizes reuse the trace; a new image size traces once; nothing is logged.
+
+    The demo calls six layers (k, padding) on images of three sizes: before, their
+    functions shared one Python code object, and TensorFlow counted all their traces as
+    retracings of one function ("5 out of the last 5 calls ... triggered retracing").
+    """
+    import logging
+
+    from neurn_keras.layers.local_std_tf import _neurn_function
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("tensorflow").addHandler(handler)
+    try:
+        for kernel_size in (3, 5, 9):
+            for padding in ("reflect", "zeros"):
+                layer = NeuRN(kernel_size, padding=padding, dtype="float32")
+                for height, width, channels in ((28, 28, 1), (16, 16, 1), (32, 32, 3)):
+                    for batch in (1, 2, 1):
+                        layer(np.zeros((batch, height, width, channels), np.uint8))
+                traces = _neurn_function(
+                    kernel_size, padding, "float32", "float32"
+                ).experimental_get_tracing_count()
+                assert traces == 3, (kernel_size, padding, traces)
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    assert not [r.getMessage() for r in records if "retracing" in r.getMessage()]
+
+
+@needs_tf
+def test_same_shape_signature_reuses_the_trace():
+    from neurn_keras.layers.local_std_tf import _neurn_function
+
+    layer = NeuRN(11)
+    function = _neurn_function(11, "reflect", "float32", "float32")
+    x = np.random.default_rng(9).integers(0, 256, (2, 13, 14, 3)).astype(np.float32)
+    first = run(x, kernel_size=11)
+    count = function.experimental_get_tracing_count()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), first)
+    assert function.experimental_get_tracing_count() == count == 1
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX backend only")
+def test_jax_compiles_once_per_shape():
+    from neurn_keras.layers.local_std_jax import compiled_neurn_moments
+
+    layer = NeuRN(11, padding="zeros")
+    function = compiled_neurn_moments(11, "zeros", "float32", "float32")
+    x = np.random.default_rng(10).integers(0, 256, (2, 13, 14, 3)).astype(np.float32)
+    for _ in range(3):
+        layer(x)
+    assert function._cache_size() == 1
+    layer(x[:1])
+    assert function._cache_size() == 2
