@@ -13,16 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def environment_line() -> str:
     """One line naming the machine and the library versions a result was measured with."""
-    import keras
-    import numpy
-    import tensorflow
+    from neurn_keras.training.run import versions
 
+    found = versions()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    backend = found["keras_backend"]
+    backend_version = f", {backend} {found[backend]}" if backend in found else ""
     return (
         f"{platform.processor() or platform.machine()}, {cores} CPU cores, "
-        f"Python {platform.python_version()}, keras {keras.__version__} "
-        f"({keras.backend.backend()}), tensorflow {tensorflow.__version__}, "
-        f"numpy {numpy.__version__}"
+        f"Python {found['python']}, keras {found['keras']} ({backend}){backend_version}, "
+        f"numpy {found['numpy']}"
     )
 
 

@@ -2,14 +2,16 @@
 
 Every ``python -m neurn_keras.<tool>`` parses with :class:`Parser` and runs its body
 through :func:`run_cli`: bad input is one line on stderr and exit code 2 (never a
-traceback), an interrupted run exits with 130 after saying what was kept.
+traceback), an interrupted run exits with 130 after saying what was kept. The library's
+errors (``neurn_keras.errors``) name arguments; here they are shown with the tool's
+flags (``kernel_size=4`` becomes ``--kernel-size 4``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -88,14 +90,31 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+def flag(argument: str, flags: Mapping[str, str] | None = None) -> str:
+    """The command-line flag of a library argument: ``kernel_size`` -> ``--kernel-size``."""
+    return (flags or {}).get(argument) or "--" + argument.replace("_", "-")
+
+
 def run_cli(
     prog: str,
     body: Callable[[], int],
     interrupted: str = "run the same command again to resume",
+    flags: Mapping[str, str] | None = None,
 ) -> int:
-    """Runs ``body``; ``UsageError`` -> one line and exit 2, Ctrl-C -> ``interrupted``, 130."""
+    """Runs ``body``: bad input -> one line and exit 2, Ctrl-C -> ``interrupted``, 130.
+
+    Bad input is a ``UsageError`` or a ``neurn_keras.errors.NeurnError``, whose
+    argument names are shown as flags (``flags`` maps the ones that are not
+    ``--`` + the name with dashes).
+    """
+    from neurn_keras.errors import NeurnError
+
     try:
         return body()
+    except NeurnError as error:
+        message = error.render(lambda name: flag(name, flags))
+        print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+        return EXIT_USAGE
     except UsageError as error:
         print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE

@@ -9,15 +9,18 @@ from pathlib import Path
 from neurn_keras import cli
 from neurn_keras.training.arguments import (
     add_data_arguments,
+    add_method_arguments,
     add_recipe_arguments,
-    shared_settings,
+    base_settings,
+    config_from_settings,
 )
-from neurn_keras.training.config import PADDINGS, RunConfig
+from neurn_keras.training.config import AUGMENTS, INPUT_NORMS, PADDINGS, RunConfig
 
 PROG = "python -m neurn_keras.sweep"
 
 DESCRIPTION = """\
-Run every combination of --backbones x --sources x NeuRN settings x --seeds as one
+Run every combination of --backbones x --sources x methods (--augments x input
+normalizations, NeuRN with each --kernel-sizes x --paddings) x --seeds as one
 python -m neurn_keras.train run each, into RUNS_DIR (--output). Each cell's directory
 is named from its settings (e.g. digitnet-neurn-k5-reflect-mnist-seed0-3f9c1e2a7b),
 so running the same sweep again skips the cells that are complete and resumes the
@@ -58,11 +61,28 @@ def build_parser() -> cli.Parser:
         metavar="DOMAIN",
         help="source domains (default mnist)",
     )
-    grid.add_argument(
+    norms = grid.add_mutually_exclusive_group()
+    norms.add_argument(
         "--neurn",
         choices=("on", "off", "both"),
-        default="both",
+        default=None,
         help="with NeuRN, without, or both (default both)",
+    )
+    norms.add_argument(
+        "--input-norms",
+        nargs="+",
+        choices=INPUT_NORMS,
+        default=None,
+        metavar="NORM",
+        help=f"input normalizations, instead of --neurn ({', '.join(INPUT_NORMS)})",
+    )
+    grid.add_argument(
+        "--augments",
+        nargs="+",
+        choices=AUGMENTS,
+        default=["none"],
+        metavar="AUGMENT",
+        help=f"augmentations ({', '.join(AUGMENTS)}; default none)",
     )
     grid.add_argument(
         "--kernel-sizes",
@@ -88,7 +108,9 @@ def build_parser() -> cli.Parser:
         help="seeds (default 0 1 2)",
     )
     add_data_arguments(p.add_argument_group("every run: data (as in python -m neurn_keras.train)"))
-    add_recipe_arguments(p.add_argument_group("every run: training"))
+    recipe = p.add_argument_group("every run: training")
+    add_recipe_arguments(recipe)
+    add_method_arguments(recipe, grid=True)
     launch = p.add_argument_group("launching")
     launch.add_argument(
         "--output",
@@ -121,9 +143,36 @@ def build_parser() -> cli.Parser:
     return p
 
 
+GRID_FLAGS = {
+    "backbone": "--backbones",
+    "source": "--sources",
+    "seed": "--seeds",
+    "input_norm": "--input-norms",
+    "kernel_size": "--kernel-sizes",
+    "padding": "--paddings",
+    "augment": "--augments",
+}
+"""The grid's flags for the fields it varies (errors name the flag the user typed)."""
+
+
 def base_config(args) -> RunConfig:
     """The settings every cell shares; the grid varies the rest."""
-    return RunConfig(**shared_settings(args))
+    return config_from_settings(**base_settings(args))
+
+
+def grid_cells(args) -> list[RunConfig]:
+    from neurn_keras.training.grid import expand_grid, input_norms_for
+
+    return expand_grid(
+        base_config(args),
+        args.backbones,
+        args.sources,
+        args.seeds,
+        input_norms=args.input_norms or input_norms_for(args.neurn or "both"),
+        kernel_sizes=args.kernel_sizes,
+        paddings=args.paddings,
+        augments=args.augments,
+    )
 
 
 def job_argv(cell: RunConfig, output: Path, args: argparse.Namespace) -> tuple[str, ...]:
@@ -141,18 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         from tqdm import tqdm
 
-        from neurn_keras.training.grid import cell_dir, cell_status, expand_grid
+        from neurn_keras.training.grid import cell_dir, cell_status
         from neurn_keras.training.launchers import Job, launch_local, launch_ray
 
-        cells = expand_grid(
-            base_config(args),
-            args.backbones,
-            args.sources,
-            args.seeds,
-            neurn=args.neurn,
-            kernel_sizes=args.kernel_sizes,
-            paddings=args.paddings,
-        )
+        cells = grid_cells(args)
         for cell in cells:
             cell.validate()
         status = {cell.cell_name(): cell_status(cell_dir(args.output, cell)) for cell in cells}
@@ -197,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"all {len(cells)} cells complete; table: python -m neurn_keras.table {args.output}")
         return 0
 
-    return cli.run_cli(PROG, body)
+    return cli.run_cli(PROG, body, flags=GRID_FLAGS)
 
 
 if __name__ == "__main__":

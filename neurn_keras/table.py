@@ -13,13 +13,15 @@ PROG = "python -m neurn_keras.table"
 DESCRIPTION = """\
 Collect every results.json under RUNS_DIR (written by python -m neurn_keras.train or
 python -m neurn_keras.sweep) into the layout of Table 1 of Qazi et al. (2025): one row
-per backbone and per backbone+NeuRN, one column per transfer source→target, in the
-paper's order M→U, M→S, M→MM, U→M, U→S, U→MM, S→M, S→U, S→MM, MM→M, MM→U, MM→S
-(M = MNIST, U = USPS, S = SVHN, MM = MNIST-M), then transfers to or from syn_render,
-our rendered digits (named "syn_render (ours)", never SYN or SVHN).
+per backbone and input pipeline (plain, +NeuRN, +RandConv, ...); per source, a column
+with the source's own test accuracy ("M (source)"), then one column per transfer
+source→target in the paper's order M→U, M→S, M→MM, U→M, U→S, U→MM, S→M, S→U, S→MM,
+MM→M, MM→U, MM→S (M = MNIST, U = USPS, S = SVHN, MM = MNIST-M), then transfers to or
+from syn_render, our rendered digits (named "syn_render (ours)", never SYN or SVHN).
+Columns without any run are left out (--all-columns shows all twelve of the paper's).
 
-Each cell is the target's test accuracy in percent, mean ± standard deviation over
-seeds; in each column the better row of each backbone is bold. Runs whose settings
+Each cell is the test accuracy in percent, mean ± standard deviation over seeds; in
+each column the best row of each backbone is bold. Runs whose settings
 differ (epochs, training images, ...) get those settings in their row names instead
 of being averaged together. Invalid results.json files are reported on stderr, one line
 each, and left out."""
@@ -51,9 +53,9 @@ def build_parser() -> cli.Parser:
         help="write the table to FILE (atomically) instead of printing it",
     )
     parser.add_argument(
-        "--drop-empty",
+        "--all-columns",
         action="store_true",
-        help="leave out paper columns that have no runs (e.g. SVHN ones)",
+        help="show every paper column, also those without runs (e.g. SVHN's), as '–'",
     )
     return parser
 
@@ -63,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from neurn_keras.files import atomic_write_text
-        from neurn_keras.training.results import collect_results
+        from neurn_keras.training.record import collect_records
         from neurn_keras.training.tables import build_table, render_table
 
         if not args.runs_dir.is_dir():
             raise UsageError(f"RUNS_DIR {args.runs_dir} is not a directory")
-        records, problems = collect_results(args.runs_dir)
+        records, problems = collect_records(args.runs_dir)
         for problem in problems:
             print(f"{PROG}: warning: skipped {problem}", file=sys.stderr)
         if not records:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"no valid results.json under {args.runs_dir}; run python -m neurn_keras.train "
                 "or python -m neurn_keras.sweep with --output there first"
             )
-        table = build_table(records, drop_empty=args.drop_empty)
+        table = build_table(records, all_columns=args.all_columns)
         for duplicate in table.duplicates:
             print(f"{PROG}: warning: {duplicate}", file=sys.stderr)
         text = render_table(table, args.format)

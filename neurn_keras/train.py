@@ -14,10 +14,19 @@ from pathlib import Path
 from neurn_keras import cli
 from neurn_keras.training.arguments import (
     add_data_arguments,
+    add_method_arguments,
     add_recipe_arguments,
-    shared_settings,
+    base_settings,
+    config_from_settings,
 )
-from neurn_keras.training.config import DEFAULT_EPOCHS, DEFAULT_TRAIN_LIMIT, PADDINGS, RunConfig
+from neurn_keras.training.config import (
+    AUGMENTS,
+    DEFAULT_EPOCHS,
+    DEFAULT_TRAIN_LIMIT,
+    INPUT_NORMS,
+    PADDINGS,
+    RunConfig,
+)
 
 PROG = "python -m neurn_keras.train"
 DOMAINS_TEXT = "mnist, usps, svhn, mnist_m, syn_render"
@@ -41,20 +50,30 @@ few minutes on a laptop CPU.
 
 The recipe is the paper's: Adam(--lr 0.001), batches of 256, EarlyStopping on
 val_accuracy with patience 5 restoring the best weights; --epochs is a maximum (pass
-e.g. --epochs 100 to train until early stopping, as the paper does).
+e.g. --epochs 100 to train until early stopping, as the paper does). Before every
+validation, BatchNormalization's moving statistics are recalibrated on training images
+(--precise-bn), so that models with BatchNormalization are judged in inference mode as
+they really are. --protocol digits10k is the literature's single-source digits protocol
+(10,000 steps of batch 32 at lr 1e-4). Runs on every Keras backend (KERAS_BACKEND=
+tensorflow, jax or torch).
 
 domains: {DOMAINS_TEXT}; cifar27 as a source only.
 backbones: {BACKBONES_TEXT}."""
 
 EPILOG = """\
 output (in --output):
+  config.json    the run's settings (written when training starts; a rerun must match)
   model.keras    the trained model (best validation epoch); takes raw 0..255 pixels of
                  --input-shape
-  history.csv    one row per epoch: loss, accuracy, val_loss, val_accuracy
-  results.json   accuracies (in [0, 1]) per domain, settings, epochs run, throughput,
-                 wall time, package versions, sha256 of every data file used
+  history.csv    one row per epoch, counted from 1: loss, accuracy, val_loss,
+                 val_accuracy (with --steps, an epoch is --eval-every steps)
+  results.json   accuracies (in [0, 1]) per domain, settings, epochs run, Precise BN,
+                 throughput, wall time, package versions, sha256 of every data file
   done           written last, when the run is complete
   resume/        checkpoints while training (removed at the end)
+
+A run that fails before its first epoch (bad input, missing data, no weights) leaves
+nothing behind.
 
 resuming:
   A run that is killed resumes from its last finished epoch when the same command (same
@@ -68,6 +87,8 @@ examples:
   python -m neurn_keras.train --source mnist_m --targets mnist usps --seed 1 --output runs/mm1
   python -m neurn_keras.train --source cifar27 --epochs 100 --output runs/c27
   python -m neurn_keras.train --init-from runs/c27/model.keras --source mnist
+  python -m neurn_keras.train --protocol digits10k --augment randconv --input-norm neurn
+  KERAS_BACKEND=jax python -m neurn_keras.train --backbone mobilenetv2 --no-neurn
 
 exit status: 0 done, 1 crashed (a bug: traceback), 2 bad input (one line: unknown name,
 missing data, unreadable --init-from, ...), 130 interrupted (run again to resume).
@@ -81,29 +102,46 @@ def build_parser() -> cli.Parser:
     model = p.add_argument_group("model")
     model.add_argument(
         "--backbone",
-        default=defaults.backbone,
+        default=argparse.SUPPRESS,
         metavar="NAME",
         help=f"backbone (default {defaults.backbone}): {BACKBONES_TEXT}",
     )
-    model.add_argument(
+    norm = model.add_mutually_exclusive_group()
+    norm.add_argument(
+        "--input-norm",
+        choices=INPUT_NORMS,
+        default=argparse.SUPPRESS,
+        help="in front of the backbone, on the raw pixels: NeuRN, local contrast "
+        "normalization (lcn) or nothing (default neurn)",
+    )
+    norm.add_argument(
         "--neurn",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="put NeuRN in front of the backbone (default: yes)",
+        default=argparse.SUPPRESS,
+        help="shorthand for --input-norm neurn / --input-norm none",
     )
     model.add_argument(
         "--kernel-size",
         type=int,
-        default=defaults.kernel_size,
+        default=argparse.SUPPRESS,
         metavar="K",
-        help="NeuRN window size, odd (default %(default)s)",
+        help=f"NeuRN window size, odd (default {defaults.kernel_size})",
     )
     model.add_argument(
         "--padding",
-        default=defaults.padding,
         choices=PADDINGS,
-        help="NeuRN padding (default %(default)s)",
+        default=argparse.SUPPRESS,
+        help=f"NeuRN padding (default {defaults.padding})",
     )
+    model.add_argument(
+        "--augment",
+        choices=AUGMENTS,
+        default=argparse.SUPPRESS,
+        help="training-only augmentation of the raw pixels, before the input "
+        "normalization: RandConv (Xu et al. 2021) or Pro-RandConv (Choi et al. 2023) "
+        "(default none)",
+    )
+    add_method_arguments(model)
     model.add_argument(
         "--init-from",
         type=Path,
@@ -115,9 +153,9 @@ def build_parser() -> cli.Parser:
     data = p.add_argument_group("data")
     data.add_argument(
         "--source",
-        default=defaults.source,
+        default=argparse.SUPPRESS,
         metavar="DOMAIN",
-        help="training domain (default %(default)s)",
+        help=f"training domain (default {defaults.source})",
     )
     add_data_arguments(data)
     recipe = p.add_argument_group("training")
@@ -145,39 +183,44 @@ def build_parser() -> cli.Parser:
     return p
 
 
+MODEL_FIELDS = ("backbone", "kernel_size", "padding", "augment", "source")
+
+
 def config_from_args(args) -> RunConfig:
-    return RunConfig(
-        backbone=args.backbone,
-        neurn=args.neurn,
-        kernel_size=args.kernel_size,
-        padding=args.padding,
-        source=args.source,
-        seed=args.seed,
-        init_from=None if args.init_from is None else str(args.init_from),
-        **shared_settings(args),
-    )
+    """The run's ``RunConfig``: the flags given, a ``--protocol`` preset, then the defaults."""
+    settings = base_settings(args)
+    settings.update({name: getattr(args, name) for name in MODEL_FIELDS if hasattr(args, name)})
+    if hasattr(args, "neurn"):
+        settings["input_norm"] = "neurn" if args.neurn else "none"
+    if hasattr(args, "input_norm"):
+        settings["input_norm"] = args.input_norm
+    settings["seed"] = args.seed
+    if args.init_from is not None:
+        settings["init_from"] = str(args.init_from)
+    return config_from_settings(**settings)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        config = config_from_args(args).validate()
         from neurn_keras.training.run import train_and_evaluate
 
-        config = config_from_args(args).validate()
         output = args.output or Path("runs") / config.cell_name()
         progress = {"auto": None, "bar": True, "lines": False}[args.progress]
-        results = train_and_evaluate(
+        record = train_and_evaluate(
             config,
             output,
             data_dir=args.data_dir,
             distribute=args.distribute,
             progress_bar=progress,
+            log=lambda line: print(line, flush=True),
         )
-        accuracy = ", ".join(f"{name} {value:.4f}" for name, value in results["accuracy"].items())
+        accuracy = ", ".join(f"{name} {value:.4f}" for name, value in record.accuracy.items())
         print(f"accuracy: {accuracy}")
-        if results.get("skipped"):
-            print(f"skipped (no data): {', '.join(results['skipped'])}")
+        if record.skipped:
+            print(f"skipped (no data): {', '.join(record.skipped)}")
         print(f"results: {Path(output) / 'results.json'}")
         return 0
 

@@ -43,7 +43,7 @@ from neurn_keras.applications.vit import PositionEmbedding, ViT
 
 def build_model(
     name: str,
-    neurn=True,
+    neurn=None,
     input_shape=(32, 32, 3),
     classes: int = 10,
     weights=None,
@@ -54,15 +54,18 @@ def build_model(
     Args:
         name: one of ``BACKBONES``: vgg19, efficientnetb0, densenet121, shufflenetv2,
             xception, nasnetmobile, resnet50v2, inceptionv3, mobilenetv2, vit, digitnet.
-        neurn: ``True``, ``False`` or a dict of NeuRN arguments.
+        neurn: ``True`` (the default unless ``input_norm`` says otherwise), ``False`` or
+            a dict of NeuRN arguments.
         input_shape: ``(height, width, 1 or 3)`` of the raw pixels. With an
             ``input_tensor``, pass its shape or ``None``.
         classes: number of classes.
         weights: ``None``, ``"imagenet"`` or the path to a weights file for the
             backbone without its top.
-        **kwargs: the constructor's other arguments: ``include_top``, ``pooling``,
-            ``classifier_activation``, ``input_tensor``, ``model_name`` (the
-            constructor's ``name``) and family options (e.g. ViT's ``depth``).
+        **kwargs: the constructor's other arguments: ``input_norm`` (``"neurn"``,
+            ``"lcn"``, ``"none"``), ``augment`` (``"randconv"``, ``"prorandconv"``),
+            ``include_top``, ``pooling``, ``classifier_activation``, ``input_tensor``,
+            ``model_name`` (the constructor's ``name``) and family options (e.g. ViT's
+            ``depth``).
 
     Returns:
         The ``keras.Model``; see the constructor (e.g. ``help(applications.VGG19)``).

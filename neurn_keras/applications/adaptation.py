@@ -4,9 +4,13 @@ The chain, in this order (each step only where it applies):
 
 1. ``GrayToRGB``: 1 channel to 3, for backbones that take RGB.
 2. ``keras.layers.Resizing`` (bilinear): up to the backbone's minimum input size.
-3. ``NeuRN`` (named ``"neurn"``): on those raw pixels, output in [0, 1].
-4. ``BackbonePreprocessing``: the backbone's own preprocessing, told whether its input
-   is NeuRN's [0, 1] output or raw 0..255 pixels.
+3. An augmentation (named ``"augment"``: ``RandConv``, ``ProRandConv``), in training
+   only, on raw pixels, returning raw-pixel-scale values.
+4. The input normalization: ``NeuRN`` (named ``"neurn"``, output in [0, 1]) or
+   ``LocalContrastNormalization`` (named ``"lcn"``, zero-mean, unit-scale output).
+5. ``BackbonePreprocessing``: the backbone's own preprocessing, told whether its input
+   is NeuRN's [0, 1] output or raw 0..255 pixels. After LCN, whose output is already
+   normalized, there is none.
 
 Every step is linear in the pixels or invariant to x -> 255 - x, so a model with NeuRN
 (reflect padding) gives the same output for an image and its inverse.
@@ -19,7 +23,7 @@ from collections.abc import Mapping
 import keras
 from keras import ops
 
-from neurn_keras.layers import NeuRN
+from neurn_keras.layers import LocalContrastNormalization, NeuRN, ProRandConv, RandConv
 
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "unit", "pixels")
 """What each mode does to 0..255 pixels.
@@ -103,8 +107,14 @@ class BackbonePreprocessing(keras.layers.Layer):
         return config
 
 
+INPUT_NORMS = ("neurn", "lcn", "none")
+AUGMENTATIONS = {"randconv": RandConv, "prorandconv": ProRandConv}
+
+
 def neurn_arguments(neurn) -> dict | None:
     """Normalizes the ``neurn`` argument: ``None`` for no NeuRN, else NeuRN's kwargs."""
+    if neurn is None:
+        return {}
     if isinstance(neurn, bool):
         return {} if neurn else None
     if isinstance(neurn, Mapping):
@@ -120,14 +130,59 @@ def neurn_arguments(neurn) -> dict | None:
     )
 
 
+def resolve_input_norm(neurn, input_norm: str | None) -> tuple[str, dict | None]:
+    """The input normalization from the ``neurn`` and ``input_norm`` arguments.
+
+    ``neurn=None`` (the default) means NeuRN unless ``input_norm`` says otherwise; an
+    explicit ``neurn`` that contradicts ``input_norm`` is an error. Returns the
+    normalization's name and NeuRN's kwargs (None without NeuRN).
+    """
+    if input_norm is None:
+        kwargs = neurn_arguments(neurn)
+        return ("neurn" if kwargs is not None else "none"), kwargs
+    if input_norm not in INPUT_NORMS:
+        raise ValueError(f"input_norm must be one of {list(INPUT_NORMS)}, got {input_norm!r}")
+    if input_norm == "neurn":
+        if neurn is False:
+            raise ValueError("neurn=False contradicts input_norm='neurn'; pass only one")
+        return "neurn", neurn_arguments(neurn)
+    if neurn not in (None, False):
+        raise ValueError(f"neurn={neurn!r} contradicts input_norm={input_norm!r}; pass only one")
+    return input_norm, None
+
+
+def augmentation_layer(augment) -> keras.layers.Layer | None:
+    """The layer of the ``augment`` argument: None, a name, or ``{"name": ..., **kwargs}``."""
+    if augment is None or augment == "none":
+        return None
+    if isinstance(augment, str):
+        augment = {"name": augment}
+    if not isinstance(augment, Mapping) or augment.get("name") not in AUGMENTATIONS:
+        raise ValueError(
+            f"augment must be None, one of {list(AUGMENTATIONS)} or a dict with 'name' "
+            f"one of them and the layer's arguments, got {augment!r}"
+        )
+    kwargs = {key: value for key, value in augment.items() if key != "name"}
+    return AUGMENTATIONS[augment["name"]](name="augment", **kwargs)
+
+
 def adapted_size(height: int, width: int, min_size: int) -> tuple[int, int]:
     """Each spatial side below ``min_size`` is raised to it; larger sides are kept."""
     return max(height, min_size), max(width, min_size)
 
 
-def adapt_inputs(pixels, *, min_size: int, preprocessing: str, neurn_kwargs: dict | None):
+def adapt_inputs(
+    pixels,
+    *,
+    min_size: int,
+    preprocessing: str,
+    neurn_kwargs: dict | None,
+    input_norm: str = "neurn",
+    augment: keras.layers.Layer | None = None,
+):
     """Applies the adaptation chain to a symbolic (batch, H, W, 1 or 3) tensor of pixels.
 
+    ``input_norm`` is ``"neurn"`` (with ``neurn_kwargs``), ``"lcn"`` or ``"none"``.
     Returns the tensor to feed the backbone, of shape (batch, H', W', 3).
     """
     x = pixels
@@ -137,6 +192,10 @@ def adapt_inputs(pixels, *, min_size: int, preprocessing: str, neurn_kwargs: dic
     target = adapted_size(height, width, min_size)
     if target != (height, width):
         x = keras.layers.Resizing(*target, interpolation="bilinear", name="resize")(x)
+    if augment is not None:
+        x = augment(x)
+    if input_norm == "lcn":
+        return LocalContrastNormalization(name="lcn")(x)
     if neurn_kwargs is not None:
         x = NeuRN(name="neurn", **neurn_kwargs)(x)
     input_max = 255.0 if neurn_kwargs is None else 1.0

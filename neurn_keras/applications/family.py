@@ -27,7 +27,8 @@ from neurn_keras.applications.adaptation import (
     PREPROCESSING_DESCRIPTIONS,
     PREPROCESSING_MODES,
     adapt_inputs,
-    neurn_arguments,
+    augmentation_layer,
+    resolve_input_norm,
 )
 from neurn_keras.environment import offline_guarded
 
@@ -234,16 +235,20 @@ def build_family_model(
     pooling=None,
     classes: int = DEFAULT_CLASSES,
     classifier_activation="softmax",
-    neurn=True,
+    neurn=None,
+    input_norm: str | None = None,
+    augment=None,
     name: str | None = None,
     **options,
 ) -> keras.Model:
     """Builds ``family`` behind the input adaptation; see the constructors' docstring."""
-    neurn_kwargs = neurn_arguments(neurn)
+    norm, neurn_kwargs = resolve_input_norm(neurn, input_norm)
+    augment_layer = augmentation_layer(augment)
     shape = _resolve_input_shape(family, input_shape, input_tensor)
     weights = _check_weights(family, weights)
     if name is None:
-        name = family.name if neurn_kwargs is None else f"{family.name}_neurn"
+        parts = [family.name, augment_layer and augment_layer.__class__.__name__.lower()]
+        name = "_".join(p for p in [*parts, None if norm == "none" else norm] if p)
 
     pixels = input_tensor if input_tensor is not None else keras.Input(shape, name="pixels")
     adapted = adapt_inputs(
@@ -251,6 +256,8 @@ def build_family_model(
         min_size=family.min_size,
         preprocessing=family.preprocessing,
         neurn_kwargs=neurn_kwargs,
+        input_norm=norm,
+        augment=augment_layer,
     )
     backbone_shape = tuple(adapted.shape[1:])
     common = {"classifier_activation": classifier_activation, **options}
@@ -336,10 +343,18 @@ Args:
         or ``"max"`` (global pooling to a vector).
     classes: number of classes, with ``include_top=True``.
     classifier_activation: activation of the last layer; ``None`` returns logits.
-    neurn: ``True`` (NeuRN with its defaults), ``False`` (no NeuRN) or a dict of NeuRN
-        arguments, e.g. ``{{"kernel_size": 7, "padding": "zeros"}}``. NeuRN adds no
-        weights.
-    name: model name; defaults to ``"{name}_neurn"``, or ``"{name}"`` without NeuRN.
+    neurn: ``True`` (NeuRN with its defaults; the default unless ``input_norm`` says
+        otherwise), ``False`` (no NeuRN) or a dict of NeuRN arguments, e.g.
+        ``{{"kernel_size": 7, "padding": "zeros"}}``. NeuRN adds no weights.
+    input_norm: ``"neurn"``, ``"lcn"`` (``LocalContrastNormalization``, after which the
+        backbone's preprocessing is skipped: its output is normalized already) or
+        ``"none"``; None: as ``neurn`` says.
+    augment: a training-only augmentation on the raw pixels, before the input
+        normalization: ``"randconv"``, ``"prorandconv"``, or a dict such as
+        ``{{"name": "randconv", "seed": 1}}`` with the layer's arguments (layer
+        ``"augment"``). Identity at inference.
+    name: model name; defaults to ``"{name}_neurn"``, ``"{name}"`` without NeuRN,
+        ``"{name}_randconv_neurn"`` with an augmentation.
 {options}
 Returns:
     A ``keras.Model`` from raw pixels to class probabilities (or features).
@@ -362,7 +377,9 @@ def register_family(family: Family) -> Callable[..., keras.Model]:
         pooling=None,
         classes: int = DEFAULT_CLASSES,
         classifier_activation="softmax",
-        neurn=True,
+        neurn=None,
+        input_norm: str | None = None,
+        augment=None,
         name: str | None = None,
         **options,
     ) -> keras.Model:
@@ -376,6 +393,8 @@ def register_family(family: Family) -> Callable[..., keras.Model]:
             classes=classes,
             classifier_activation=classifier_activation,
             neurn=neurn,
+            input_norm=input_norm,
+            augment=augment,
             name=name,
             **options,
         )

@@ -111,7 +111,7 @@ MNIST = Source(
     ),
     subdirs=("mnist", "MNIST/raw"),
     how_to_get="the four IDX files from https://yann.lecun.com/exdb/mnist/ (or any mirror), "
-    "or keras's mnist.npz; online, TFDS 'mnist' is used",
+    "or keras's mnist.npz",
 )
 
 USPS = Source(
@@ -137,7 +137,7 @@ USPS = Source(
     subdirs=("usps",),
     how_to_get="zip.train.gz and zip.test.gz from "
     "https://hastie.su.domains/ElemStatLearn/data.html, or usps.h5 (Kaggle "
-    "bistaumanga/usps-dataset); online, LIBSVM's usps.bz2/usps.t.bz2 are downloaded",
+    "bistaumanga/usps-dataset)",
 )
 
 SVHN = Source(
@@ -155,7 +155,7 @@ SVHN = Source(
     ),
     subdirs=("svhn",),
     how_to_get="train_32x32.mat and test_32x32.mat (format 2, cropped digits) from "
-    "http://ufldl.stanford.edu/housenumbers/; online, TFDS 'svhn_cropped' is used",
+    "http://ufldl.stanford.edu/housenumbers/",
 )
 
 MNIST_M = Source(
@@ -195,7 +195,7 @@ CIFAR100 = Source(
     subdirs=("cifar-100-binary", "cifar100"),
     how_to_get="the binary version cifar-100-binary.tar.gz from "
     "https://www.cs.toronto.edu/~kriz/cifar.html, unpacked (cifar-100-binary/train.bin, "
-    "test.bin); online, TFDS 'cifar100' is used",
+    "test.bin)",
 )
 
 SOURCES: dict[str, Source] = {s.name: s for s in (MNIST, USPS, SVHN, MNIST_M, CIFAR100)}
@@ -240,5 +240,5 @@ def not_found_message(
     names = ", ".join(dict.fromkeys(path.name for path in tried))
     return (
         f"{source.name}: no {split} data found; looked in {folders} for {names}. "
-        f"Get {source.how_to_get}. Set NEURN_DATA_DIR or pass data_dir= to point at the folder."
+        f"Get {source.how_to_get}; set NEURN_DATA_DIR or pass `data_dir` to point at the folder."
     )

@@ -1,35 +1,51 @@
-"""Training internals shared by ``train``, ``sweep`` and ``table``.
+"""Training: one run end to end, its record, sweeps and tables, on every Keras backend.
 
-    from neurn_keras.training import RunConfig, train_and_evaluate, collect_results
+    from neurn_keras.training import RunConfig, train_and_evaluate, collect_records
 
-    config = RunConfig(backbone="digitnet", neurn=True, source="mnist", seed=0)
-    results = train_and_evaluate(config, "runs/example")   # the run directory
-    results["accuracy"]                                     # {"mnist": ..., "usps": ...}
+    config = RunConfig(backbone="digitnet", input_norm="neurn", source="mnist", seed=0)
+    record = train_and_evaluate(config, "runs/example")   # the run directory
+    record.accuracy                                        # {"mnist": ..., "usps": ...}
 
-Modules: ``config`` (settings, identity hash), ``data`` (loading, skipping, file
-hashes), ``model`` (build or ``--init-from``), ``pipeline_tf`` (resumable batch order),
-``callbacks`` (resumable early stopping and checkpoints), ``rundir`` (the run directory),
-``run`` (one run end to end), ``results`` (the record), ``tables`` (Table 1 and paired
-comparisons), ``grid`` and ``launchers`` (sweeps), ``arguments`` (the options ``train``
-and ``sweep`` share). TensorFlow is imported on first use.
+Modules: ``config`` (settings, identity hash), ``protocols`` (literature presets),
+``data`` (loading, skipping, file hashes), ``batches`` (the seeded, resumable batch
+stream), ``model`` (build or ``init_from``), ``precise_bn`` (BatchNorm recalibration),
+``consistency`` (RandConv's consistency loss), ``callbacks`` (resumable early stopping
+and checkpoints), ``distribute`` (data parallelism per backend), ``state`` (the resume
+state), ``rundir`` (the run directory), ``run`` (one run end to end), ``record`` (the
+results record), ``tables`` (Table 1 and paired comparisons), ``grid`` and
+``launchers`` (sweeps). Keras is imported on first use.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from neurn_keras.cli import UsageError
 from neurn_keras.training.config import RunConfig
-from neurn_keras.training.results import ResultsError, collect_results, load_results
+from neurn_keras.training.protocols import PROTOCOLS
+from neurn_keras.training.record import (
+    ResultsError,
+    RunRecord,
+    collect_records,
+    load_record,
+)
 
-_LAZY = {"train_and_evaluate": "neurn_keras.training.run"}
+_LAZY = {
+    "train_and_evaluate": "neurn_keras.training.run",
+    "PreciseBN": "neurn_keras.training.precise_bn",
+    "recalibrate_batchnorm": "neurn_keras.training.precise_bn",
+    "ConsistencyTrainer": "neurn_keras.training.consistency",
+}
 
 __all__ = [
+    "PROTOCOLS",
+    "ConsistencyTrainer",
+    "PreciseBN",
     "ResultsError",
     "RunConfig",
-    "UsageError",
-    "collect_results",
-    "load_results",
+    "RunRecord",
+    "collect_records",
+    "load_record",
+    "recalibrate_batchnorm",
     "train_and_evaluate",
 ]
 

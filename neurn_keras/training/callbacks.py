@@ -1,25 +1,25 @@
 """The callbacks that make a run resumable and readable, on top of Keras's own.
 
-Keras's ``BackupAndRestore`` brings back the weights, the optimizer and the epoch
-counter of a killed run, but ``EarlyStopping`` and ``ModelCheckpoint`` start from scratch
-(best value forgotten, patience reset, best weights lost). Here their state goes to a
-small ``state.json`` at the end of every epoch (atomically), and comes back on resume.
+A backup (``backup.py``) brings back the weights, the optimizer and the epoch counter of
+a killed run, but Keras's ``EarlyStopping`` and ``ModelCheckpoint`` would start from
+scratch (best value forgotten, patience reset, best weights lost). Here their state is
+kept in the run's ``TrainingState``, which every backup commits with the weights, and
+comes back on resume.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import keras
 
-from neurn_keras.files import atomic_write_json, atomic_write_text
+from neurn_keras.files import atomic_write_text
+from neurn_keras.training.state import TrainingState
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -48,39 +48,37 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """``EarlyStopping`` that can start from a saved state instead of from scratch.
 
     Args:
-        resume: ``{"best", "best_epoch", "wait"}`` of the interrupted run, or None.
+        resume: the ``TrainingState`` of the interrupted run, or None.
         best_model_path: the best model so far (a ``.keras`` file from
             ``ModelCheckpoint``), read for ``restore_best_weights`` on resume.
         **kwargs: ``EarlyStopping``'s arguments.
     """
 
-    def __init__(self, resume: dict | None = None, best_model_path=None, **kwargs):
+    def __init__(self, resume: TrainingState | None = None, best_model_path=None, **kwargs):
         super().__init__(**kwargs)
         self.resume = resume
         self.best_model_path = Path(best_model_path) if best_model_path else None
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        if not self.resume or self.resume.get("best") is None:
+        if self.resume is None or self.resume.best is None:
             return
-        self.best = self.resume["best"]
-        self.best_epoch = self.resume["best_epoch"]
-        self.wait = self.resume["wait"]
+        self.best = self.resume.best
+        self.best_epoch = self.resume.best_epoch
+        self.wait = self.resume.wait
         if self.restore_best_weights and self.best_model_path and self.best_model_path.exists():
             best = keras.models.load_model(self.best_model_path, compile=False)
             self.best_weights = best.get_weights()
 
 
-class TrainingState(keras.callbacks.Callback):
-    """Records each finished epoch: timings, early-stopping state, and a one-line summary.
+class EpochRecorder(keras.callbacks.Callback):
+    """Records each finished epoch in the run's state, and prints a one-line summary.
 
     Put it after ``EarlyStopping`` in the callback list (it reads its state) and before
-    ``BackupAndRestore``. ``state`` is updated in place and written to ``path`` atomically
-    at the end of every epoch.
+    the backup, which commits the state.
 
     Args:
-        path: the ``state.json`` file.
-        state: the state so far (``{}`` for a new run).
+        state: the state so far (a fresh ``TrainingState`` for a new run), updated in place.
         early_stopping: the run's ``EarlyStopping`` callback.
         total_epochs: the maximum number of epochs (for the summary lines).
         print_lines: print one line per epoch (when Keras's progress bar is off).
@@ -90,8 +88,7 @@ class TrainingState(keras.callbacks.Callback):
 
     def __init__(
         self,
-        path,
-        state: dict,
+        state: TrainingState,
         early_stopping,
         total_epochs: int,
         print_lines: bool,
@@ -99,25 +96,12 @@ class TrainingState(keras.callbacks.Callback):
     ):
         super().__init__()
         self.clock = clock or (0.0, time.perf_counter())
-        self.path = Path(path)
         self.state = state
         self.early_stopping = early_stopping
         self.total_epochs = total_epochs
         self.print_lines = print_lines
-        self.state.setdefault("epochs_done", 0)
-        self.state.setdefault("epoch_seconds", [])
-        self.state.setdefault("train_seconds", [])
-        self._first_epoch = True
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self._first_epoch and epoch != self.state["epochs_done"]:
-            warnings.warn(
-                f"resuming at epoch {epoch + 1} but {self.path} recorded "
-                f"{self.state['epochs_done']} finished epochs (the run was killed between "
-                "the state and the backup writes): early stopping counts this epoch twice",
-                stacklevel=2,
-            )
-        self._first_epoch = False
         self._epoch_start = time.perf_counter()
         self._train_seconds = None
 
@@ -127,43 +111,34 @@ class TrainingState(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._epoch_start
-        stopper = self.early_stopping
-        self.state.update(
-            epochs_done=epoch + 1,
-            best=None if stopper.best is None else float(stopper.best),
-            best_epoch=int(stopper.best_epoch),
-            wait=int(stopper.wait),
-            stop_requested=bool(self.model.stop_training),
-            wall_seconds=round(self.clock[0] + time.perf_counter() - self.clock[1], 3),
-        )
-        self.state["epoch_seconds"].append(round(seconds, 3))
-        self.state["train_seconds"].append(round(self._train_seconds or seconds, 3))
-        atomic_write_json(self.path, self.state)
+        stopper, state = self.early_stopping, self.state
+        state.epochs_done = epoch + 1
+        state.best = None if stopper.best is None else float(stopper.best)
+        state.best_epoch = int(stopper.best_epoch)
+        state.wait = int(stopper.wait)
+        state.stop_requested = bool(self.model.stop_training)
+        state.wall_seconds = round(self.clock[0] + time.perf_counter() - self.clock[1], 3)
+        state.epoch_seconds.append(round(seconds, 3))
+        state.train_seconds.append(round(self._train_seconds or seconds, 3))
         if self.print_lines:
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
             line = f"epoch {epoch + 1}/{self.total_epochs}  {metrics}  ({seconds:.0f} s)"
             print(line, flush=True)
 
 
-def backup_epoch(backup_dir: str | os.PathLike) -> int | None:
-    """The epoch Keras's ``BackupAndRestore`` will resume at (None without a backup).
+class HistoryLogger(keras.callbacks.CSVLogger):
+    """Keras's ``CSVLogger`` with epochs counted from 1, as the console and the record do."""
 
-    Read from its ``training_metadata.json``, so that the batch stream can start at
-    the very epoch Keras restores, even if the run was killed between two writes.
-    """
-    path = Path(backup_dir) / "training_metadata.json"
-    try:
-        epoch = json.loads(path.read_text(encoding="utf-8"))["epoch"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return epoch if isinstance(epoch, int) and epoch >= 0 else None
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
 
 
-def clean_history(path: str | os.PathLike, before_epoch: int | None = None) -> int:
-    """Repairs a ``CSVLogger`` file after an interruption; returns the rows kept.
+def clean_history(path: str | os.PathLike, after_epoch: int | None = None) -> int:
+    """Repairs a ``history.csv`` after an interruption; returns the rows kept.
 
-    Drops a half-written last line, rows of epochs at or after ``before_epoch`` (they
-    will be run again) and, for an epoch logged twice, all but its last row. The file
+    Epochs count from 1. Drops a half-written last line, rows of epochs after
+    ``after_epoch`` (they will be run again) and, for an epoch logged twice, all but its
+    last row. The file
     is rewritten atomically; nothing happens when it does not exist.
     """
     path = Path(path)
@@ -181,7 +156,7 @@ def clean_history(path: str | os.PathLike, before_epoch: int | None = None) -> i
         if len(row) != len(header) or not row[0].isdigit():
             continue
         epoch = int(row[0])
-        if before_epoch is None or epoch < before_epoch:
+        if after_epoch is None or epoch <= after_epoch:
             by_epoch[epoch] = row
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -1,21 +1,25 @@
 """The data of a run: the source's training and test images, the targets' test images.
 
-Every loader error becomes a one-line ``UsageError`` carrying the loader's message. In
-the default target list, a domain whose files are not there is skipped (with a warning
-and a note in ``results.json``) without trying any download; a target named by the
-user must load.
+Every loader error becomes a one-line ``DataNotFoundError`` (or ``ArgumentError`` for a
+limit beyond the data) carrying the loader's message. In the default target list, a
+domain whose files are not there is skipped (with a one-line warning and a note in
+``results.json``) without trying any download; a target named by the user must load.
+:func:`check_data_present` finds every file without reading it, so a run can fail
+fast, before it loads anything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurn_keras.cli import UsageError, one_line
+from neurn_keras.cli import one_line
+from neurn_keras.errors import DataNotFoundError
 from neurn_keras.files import sha256_file
 from neurn_keras.training.config import CIFAR27, RunConfig
 
@@ -35,7 +39,7 @@ class RunData:
 
 
 def _load(name: str, split: str, data_dir, limit: int | None, cut: bool = False):
-    """``load_domain`` (or ``load_cifar27``), with errors as ``UsageError``.
+    """``load_domain`` (or ``load_cifar27``), with errors as ``DataNotFoundError``.
 
     ``cut=True`` takes *at most* ``limit`` images (fewer when the split is smaller).
     """
@@ -54,7 +58,7 @@ def _load(name: str, split: str, data_dir, limit: int | None, cut: bool = False)
         x, y = datasets.load_domain(name, split, data_dir=data_dir)  # fewer than limit
         return x[:limit], y[:limit]
     except (FileNotFoundError, DatasetFormatError, ValueError) as error:
-        raise UsageError(f"{name} {split}: {one_line(error)}") from error
+        raise DataNotFoundError(f"{name} {split}: {one_line(error)}") from error
 
 
 def _hash_files(name: str, split: str, data_dir, into: dict[str, str]) -> None:
@@ -71,15 +75,30 @@ def _hash_files(name: str, split: str, data_dir, into: dict[str, str]) -> None:
     into[f"{paths[0].parent} ({len(paths)} files)"] = "combined:" + combined.hexdigest()
 
 
-def _available_locally(name: str, data_dir) -> str | None:
-    """None when ``name``'s test files are there; else why not (never downloads)."""
+def _available_locally(name: str, split: str, data_dir) -> str | None:
+    """None when ``name``'s files for ``split`` are there; else why not (never downloads)."""
     from neurn_keras import datasets
 
     try:
-        datasets.source_files(name, "test", data_dir=data_dir)
+        datasets.source_files(name, split, data_dir=data_dir)
     except FileNotFoundError as error:
         return one_line(error)
     return None
+
+
+def check_data_present(config: RunConfig, data_dir=None) -> None:
+    """Raises ``DataNotFoundError`` unless the source's files and every named target's are
+    there (or, without ``data_dir``, can be fetched); reads and downloads nothing."""
+    from neurn_keras.datasets.loading import has_online
+
+    needed = [(config.source, "train"), (config.source, "test")]
+    needed += [(target, "test") for target in config.targets or ()]
+    for name, split in needed:
+        if name == CIFAR27:
+            name = "cifar100"
+        reason = _available_locally(name, split, data_dir)
+        if reason is not None and (data_dir is not None or not has_online(name)):
+            raise DataNotFoundError(f"{name} {split}: {reason}")
 
 
 def load_run_data(
@@ -89,18 +108,18 @@ def load_run_data(
 ) -> RunData:
     """Loads everything ``config`` trains and evaluates on, before any model is built.
 
-    ``log`` receives the one-line warning for each skipped default target.
+    ``log`` receives one line for the loading and one per skipped default target.
     """
+    started = time.perf_counter()
     x_train, y_train = _load(config.source, "train", data_dir, config.train_limit, cut=True)
     tests = {config.source: _load(config.source, "test", data_dir, config.test_limit, cut=True)}
     skipped: dict[str, str] = {}
     for target in config.resolved_targets():
-        if config.targets is None:
-            reason = _available_locally(target, data_dir)
-            if reason is not None:
-                log(f"warning: skipping target {target}: {reason}")
-                skipped[target] = reason
-                continue
+        if config.targets is None and _available_locally(target, "test", data_dir) is not None:
+            reason = f"no {target} files in the data directory (see data/README.md)"
+            log(f"warning: skipping target {target}: {reason}")
+            skipped[target] = reason
+            continue
         tests[target] = _load(target, "test", data_dir, config.test_limit, cut=True)
     files: dict[str, str] = {}
     for name, split in [(config.source, "train"), *((name, "test") for name in tests)]:
@@ -108,4 +127,9 @@ def load_run_data(
             _hash_files(name, split, data_dir, files)
         except FileNotFoundError:  # loaded online, where no local files stay behind
             files[f"{name} {split}"] = "unavailable (loaded without local files)"
+    sizes = ", ".join(f"{name} {len(y)}" for name, (_, y) in tests.items())
+    log(
+        f"loaded {len(x_train)} {config.source} training images and test images "
+        f"({sizes}) in {time.perf_counter() - started:.1f} s"
+    )
     return RunData(x_train, y_train, tests, skipped, files)

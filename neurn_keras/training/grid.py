@@ -19,28 +19,40 @@ from neurn_keras.training.rundir import RunDirectory
 NEURN_MODES = ("on", "off", "both")
 
 
+def input_norms_for(neurn: str) -> tuple[str, ...]:
+    """The input normalizations of ``--neurn on|off|both``."""
+    if neurn not in NEURN_MODES:
+        raise ValueError(f"neurn={neurn!r} is not one of {NEURN_MODES}")
+    return {"off": ("none",), "on": ("neurn",), "both": ("none", "neurn")}[neurn]
+
+
 def expand_grid(
     base: RunConfig,
     backbones: Sequence[str],
     sources: Sequence[str],
     seeds: Sequence[int],
-    neurn: str = "both",
+    input_norms: Sequence[str] = ("none", "neurn"),
     kernel_sizes: Sequence[int] = (5,),
     paddings: Sequence[str] = ("reflect",),
+    augments: Sequence[str] = ("none",),
 ) -> list[RunConfig]:
-    """Every cell of the grid, baseline before NeuRN, in a stable order.
+    """Every cell of the grid in a stable order: per backbone, source and seed, each
+    augmentation with each input normalization (NeuRN once per kernel size and padding).
 
-    ``neurn`` is ``"on"``, ``"off"`` or ``"both"``; without NeuRN the kernel sizes and
-    paddings do not multiply the cells. Other settings come from ``base``.
+    ``base.consistency`` applies to the augmented cells only. Other settings come from
+    ``base``.
     """
-    if neurn not in NEURN_MODES:
-        raise ValueError(f"neurn={neurn!r} is not one of {NEURN_MODES}")
     variants = []
-    if neurn in ("off", "both"):
-        variants.append({"neurn": False})
-    if neurn in ("on", "both"):
-        for kernel_size, padding in itertools.product(kernel_sizes, paddings):
-            variants.append({"neurn": True, "kernel_size": kernel_size, "padding": padding})
+    for augment in augments:
+        method = {"augment": augment, "consistency": base.consistency if augment != "none" else 0.0}
+        for norm in input_norms:
+            if norm != "neurn":
+                variants.append({**method, "input_norm": norm})
+                continue
+            for kernel_size, padding in itertools.product(kernel_sizes, paddings):
+                variants.append(
+                    {**method, "input_norm": norm, "kernel_size": kernel_size, "padding": padding}
+                )
     cells, seen = [], set()
     for backbone, source, seed, variant in itertools.product(backbones, sources, seeds, variants):
         cell = dataclasses.replace(base, backbone=backbone, source=source, seed=seed, **variant)

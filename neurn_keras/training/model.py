@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import keras
 
-from neurn_keras.cli import UsageError, one_line
+from neurn_keras import model_parts
+from neurn_keras.cli import one_line
+from neurn_keras.errors import ArgumentError, ModelFileError
 from neurn_keras.training.config import RunConfig
 
-NEURN_LAYER = "neurn"
+CONSISTENCY_DRAWS = 3
+"""Augmented copies per batch with RandConv's consistency loss, as in Xu et al. (2021)."""
 
 
 def replace_head(model: keras.Model, classes: int) -> keras.Model:
     """``model`` with a fresh last ``Dense`` layer of ``classes`` units, if its count differs."""
     head = model.layers[-1]
     if not isinstance(head, keras.layers.Dense):
-        raise UsageError(
+        raise ModelFileError(
             f"the model's last layer {head.name!r} is a {type(head).__name__}, not the Dense "
             "classifier whose size could be changed; start from a classifier model"
         )
@@ -24,65 +27,85 @@ def replace_head(model: keras.Model, classes: int) -> keras.Model:
     return keras.Model(model.inputs, outputs, name=model.name)
 
 
-def load_start_model(config: RunConfig) -> keras.Model:
-    """The ``--init-from`` model, checked against the run's settings, with its head resized."""
+def read_start_model(path: str) -> keras.Model:
+    """The model saved in ``path`` (``init_from``); ``ModelFileError`` when it is none."""
     try:
-        model = keras.models.load_model(config.init_from, compile=False)
+        model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a file that is not a model
-        raise UsageError(
-            f"--init-from {config.init_from} is not a Keras model file ({one_line(error)[:300]}); "
-            "pass a .keras file written by model.save() or by python -m neurn_keras.train"
+        raise ModelFileError(
+            f"`init_from` {path} is not a Keras model file ({one_line(error)}); pass a "
+            ".keras file written by model.save() or by python -m neurn_keras.train"
         ) from error
     if not isinstance(model, keras.Model):
-        kind = type(model).__name__
-        raise UsageError(f"--init-from {config.init_from} holds a {kind}, not a model")
+        raise ModelFileError(f"`init_from` {path} holds a {type(model).__name__}, not a model")
+    return model
+
+
+def check_start_model(model: keras.Model, config: RunConfig) -> None:
+    """Raises ``ArgumentError`` where the saved model and the run's settings disagree."""
     shape = tuple(model.input_shape[1:])
     if shape != config.input_shape:
-        raise UsageError(
-            f"--init-from {config.init_from} takes inputs of shape {shape}, but --input-shape "
-            f"is {config.input_shape}; pass --input-shape {' '.join(str(v) for v in shape)}"
+        raise ArgumentError(
+            "input_shape",
+            config.input_shape,
+            f"the `init_from` model takes inputs of shape {shape}; pass "
+            f"`input_shape` {' '.join(str(v) for v in shape)}",
         )
-    has_neurn = any(layer.name == NEURN_LAYER for layer in model.layers)
-    if has_neurn != config.neurn:
-        flag = "--neurn" if has_neurn else "--no-neurn"
-        raise UsageError(
-            f"--init-from {config.init_from} {'has' if has_neurn else 'has no'} NeuRN layer; "
-            f"pass {flag} to match it"
+    found = model_parts.neurn_settings(model)
+    if (found is not None) != config.neurn:
+        wanted = "neurn" if found is not None else "none (or lcn)"
+        raise ArgumentError(
+            "input_norm",
+            config.input_norm,
+            f"the `init_from` model {'has' if found else 'has no'} NeuRN layer; "
+            f"pass `input_norm` {wanted} to match it",
         )
-    if has_neurn:
-        layer_config = model.get_layer(NEURN_LAYER).get_config()
-        found = (layer_config.get("kernel_size"), layer_config.get("padding"))
-        if found != (config.kernel_size, config.padding):
-            raise UsageError(
-                f"--init-from {config.init_from} has NeuRN kernel_size={found[0]}, "
-                f"padding={found[1]}; pass --kernel-size {found[0]} --padding {found[1]}"
-            )
-    return replace_head(model, config.classes)
+    if found is not None and (found["kernel_size"], found["padding"]) != (
+        config.kernel_size,
+        config.padding,
+    ):
+        raise ArgumentError(
+            "kernel_size",
+            config.kernel_size,
+            f"the `init_from` model has NeuRN kernel_size={found['kernel_size']}, "
+            f"padding={found['padding']}; pass `kernel_size` {found['kernel_size']} "
+            f"`padding` {found['padding']}",
+        )
 
 
-def build_run_model(config: RunConfig) -> keras.Model:
-    """The model to train (not compiled): ``--init-from``, else ``applications.build_model``."""
-    if config.init_from is not None:
-        return load_start_model(config)
+def build_run_model(config: RunConfig, start: keras.Model | None = None) -> keras.Model:
+    """The model to train (not compiled): ``start`` (read from ``init_from``) with its head
+    resized, else ``applications.build_model`` with the run's settings."""
+    if start is not None:
+        check_start_model(start, config)
+        return replace_head(start, config.classes)
     from neurn_keras import applications
 
     try:
         return applications.build_model(
             config.backbone,
             neurn=config.neurn_config() or False,
+            input_norm=None if config.neurn else config.input_norm,
+            augment=None if config.augment == "none" else config.augment,
             input_shape=config.input_shape,
             classes=config.classes,
             weights=config.weights,
         )
-    except (ValueError, FileNotFoundError, ConnectionError) as error:
-        raise UsageError(f"{config.backbone}: {one_line(error)}") from error
+    except applications.WeightsDownloadError as error:
+        raise ArgumentError("weights", config.weights, one_line(error)) from error
 
 
-def neurn_layer_config(model: keras.Model) -> dict | None:
-    """The configuration of the model's NeuRN layer (None when it has none)."""
-    for layer in model.layers:
-        if layer.name == NEURN_LAYER:
-            config = layer.get_config()
-            keys = ("kernel_size", "padding", "method")
-            return {key: config[key] for key in keys if key in config}
-    return None
+def trainer_for(model: keras.Model, config: RunConfig) -> keras.Model:
+    """What ``fit`` trains: ``model`` itself, or it inside RandConv's consistency wrapper."""
+    if config.consistency <= 0:
+        return model
+    from neurn_keras.training.consistency import ConsistencyTrainer
+
+    return ConsistencyTrainer(model, draws=CONSISTENCY_DRAWS, weight=config.consistency)
+
+
+def inner_model(trainer: keras.Model) -> keras.Model:
+    """The classifier inside ``trainer_for``'s result."""
+    from neurn_keras.training.consistency import ConsistencyTrainer
+
+    return trainer.model if isinstance(trainer, ConsistencyTrainer) else trainer

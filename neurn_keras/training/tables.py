@@ -1,10 +1,11 @@
 """Table 1 of Qazi et al. (2025) from run records, and paired comparisons of NeuRN's effect.
 
-Rows are a backbone and the same backbone with NeuRN; columns the paper's twelve
-transfers M→U … MM→S (source → target), then any transfer to or from ``syn_render``,
-always named as our renderer. A cell is the mean ± standard deviation (n − 1) of the
-target's test accuracy over seeds, in percent; in each column the better row of each
-backbone's pair is bold.
+Rows are a backbone with each input pipeline it was run with (plain, NeuRN, an
+augmentation, an augmentation with NeuRN, ...); columns each source's own test
+accuracy, then the paper's transfers M→U … MM→S (source → target) that have runs, then
+any transfer to or from ``syn_render``, always named as our renderer. A cell is the
+mean ± standard deviation (n − 1) of the test accuracy over seeds, in percent; in each
+column the best row of each backbone is bold.
 
 When records differ in other settings (epochs, training images, ...), the settings
 that differ are added to the row names, so runs made differently are never averaged.
@@ -19,18 +20,21 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from neurn_keras.training.record import RunRecord, method_label
+
 PAPER_DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
 ABBREVIATIONS = {"mnist": "M", "usps": "U", "svhn": "S", "mnist_m": "MM"}
 PAPER_TRANSFERS = tuple((s, t) for s in PAPER_DOMAINS for t in PAPER_DOMAINS if s != t)
 """M→U, M→S, M→MM, U→M, U→S, U→MM, S→M, S→U, S→MM, MM→M, MM→U, MM→S (the paper's order)."""
 OUR_RENDERER = "syn_render (ours)"
 SETTING_KEYS = (
-    "input_shape", "epochs", "batch_size", "lr", "patience", "val_split",
-    "train_limit", "test_limit", "weights", "init_from",
+    "input_shape", "epochs", "steps", "batch_size", "lr", "patience", "val_split",
+    "train_limit", "test_limit", "weights", "init_from", "precise_bn",
 )  # fmt: skip
 FORMATS = ("md", "csv", "latex")
 
 Transfer = tuple[str, str]
+"""(source, target); (source, source) is the source's own test accuracy."""
 
 
 def domain_label(name: str) -> str:
@@ -38,6 +42,8 @@ def domain_label(name: str) -> str:
 
 
 def transfer_label(transfer: Transfer) -> str:
+    if transfer[0] == transfer[1]:
+        return f"{domain_label(transfer[0])} (source)"
     return f"{domain_label(transfer[0])}→{domain_label(transfer[1])}"
 
 
@@ -51,12 +57,49 @@ def backbone_label(name: str) -> str:
         return name
 
 
+@dataclass(frozen=True, order=True)
+class Method:
+    """What a row puts in front of its backbone: augmentation, then input normalization."""
+
+    augment: str = "none"
+    consistency: float = 0.0
+    input_norm: str = "none"
+    kernel_size: int | None = None
+    padding: str | None = None
+
+    @classmethod
+    def of(cls, record: RunRecord) -> Method:
+        settings = record.neurn_config or {}
+        return cls(
+            record.augment,
+            float(record.consistency),
+            record.input_norm,
+            settings.get("kernel_size") if record.neurn else None,
+            settings.get("padding") if record.neurn else None,
+        )
+
+    @property
+    def neurn(self) -> bool:
+        return self.input_norm == "neurn"
+
+    def without_neurn(self) -> Method:
+        """The same augmentation with no input normalization: NeuRN's baseline."""
+        return Method(self.augment, self.consistency)
+
+    def label(self, neurn_details: bool) -> str:
+        settings = {"kernel_size": self.kernel_size, "padding": self.padding}
+        label = method_label(self.input_norm, settings, self.augment, self.consistency)
+        if self.neurn and not neurn_details:
+            label = label.replace(f" (k={self.kernel_size}, {self.padding})", "")
+        return label
+
+
 @dataclass
 class Row:
-    """One row: a backbone, its NeuRN settings (None without), and accuracies by seed."""
+    """One row: a backbone, its method, and accuracies by column and seed."""
 
     backbone: str
-    neurn: tuple | None  # (kernel_size, padding) or None
+    method: Method
     setting: tuple  # ((key, value), ...) of the settings that differ between records
     label: str = ""
     cells: dict[Transfer, dict[int, float]] = field(default_factory=dict)
@@ -64,6 +107,10 @@ class Row:
     @property
     def group(self) -> tuple:
         return (self.backbone, self.setting)
+
+    @property
+    def neurn(self) -> bool:
+        return self.method.neurn
 
 
 @dataclass
@@ -88,66 +135,87 @@ def summarize(values: Iterable[float]) -> Summary | None:
     return Summary(statistics.fmean(values), std, len(values))
 
 
-def _neurn_key(record: dict) -> tuple | None:
-    if not record["neurn"]:
-        return None
-    config = record.get("neurn_config") or {}
-    return (config.get("kernel_size"), config.get("padding"))
-
-
-def _setting(record: dict) -> dict:
-    config = record.get("config", {})
-    return {key: _hashable(config.get(key)) for key in SETTING_KEYS}
+def _setting(record: RunRecord) -> dict:
+    return {key: _hashable(record.config.get(key)) for key in SETTING_KEYS}
 
 
 def _hashable(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def build_table(records: list[dict], drop_empty: bool = False) -> Table:
-    """Groups run records (``results.json`` contents) into Table 1's rows and columns.
+def build_table(
+    records: list[RunRecord], all_columns: bool = False, source_columns: bool = True
+) -> Table:
+    """Groups run records into Table 1's rows and columns.
 
     Args:
         records: run records; each gives one accuracy per target of its source.
-        drop_empty: leave out paper columns without any run (by default all twelve show).
+        all_columns: show every paper column, also those without any run (e.g. SVHN's).
+        source_columns: put each source's own test accuracy before its transfers.
     """
     varying = [key for key in SETTING_KEYS if len({_setting(r)[key] for r in records}) > 1]
     rows: dict[tuple, Row] = {}
     duplicates = []
     for record in records:
         setting = tuple((key, _setting(record)[key]) for key in varying)
-        key = (record["backbone"], _neurn_key(record), setting)
-        row = rows.setdefault(key, Row(record["backbone"], key[1], setting))
-        for target, value in record["accuracy"].items():
-            if target == record["source"]:
+        method = Method.of(record)
+        row = rows.setdefault(
+            (record.backbone, method, setting), Row(record.backbone, method, setting)
+        )
+        for target, value in record.accuracy.items():
+            if target == record.source and not source_columns:
                 continue
-            seeds = row.cells.setdefault((record["source"], target), {})
-            if record["seed"] in seeds:
+            seeds = row.cells.setdefault((record.source, target), {})
+            if record.seed in seeds:
                 duplicates.append(
-                    f"{record.get('path', '?')}: a second run of seed {record['seed']} for "
-                    f"{transfer_label((record['source'], target))}; the later one is used"
+                    f"{record.path or '?'}: a second run of seed {record.seed} for "
+                    f"{transfer_label((record.source, target))}; the later one is used"
                 )
-            seeds[record["seed"]] = float(value)
+            seeds[record.seed] = float(value)
     ordered = sorted(rows.values(), key=_row_order)
     neurn_variants: dict[tuple, set] = {}
     for row in ordered:
-        if row.neurn is not None:
-            neurn_variants.setdefault(row.group, set()).add(row.neurn)
+        if row.neurn:
+            neurn_variants.setdefault(row.group, set()).add(
+                (row.method.kernel_size, row.method.padding)
+            )
     for row in ordered:
         row.label = _row_label(row, len(neurn_variants.get(row.group, ())) > 1)
     present = {transfer for row in ordered for transfer in row.cells}
-    columns = [t for t in PAPER_TRANSFERS if t in present or not drop_empty]
-    columns += sorted(present - set(PAPER_TRANSFERS), key=_extra_order)
+    columns = []
+    for source in dict.fromkeys([*PAPER_DOMAINS, *sorted({s for s, _ in present})]):
+        if (source, source) in present:
+            columns.append((source, source))
+        columns += [t for t in PAPER_TRANSFERS if t[0] == source and (t in present or all_columns)]
+    columns += sorted(present - set(PAPER_TRANSFERS) - set(columns), key=_extra_order)
     return Table(ordered, columns, duplicates)
 
 
+NORM_ORDER = ("none", "neurn", "lcn")
+AUGMENT_ORDER = ("none", "randconv", "prorandconv")
+
+
 def _row_order(row: Row):
+    """Backbones in registry order; per backbone, each augmentation (none first) with its
+    input normalizations: none, NeuRN (by kernel size and padding), LCN."""
     from neurn_keras.training.config import backbone_names
 
+    def rank(order, value):
+        return order.index(value) if value in order else len(order)
+
     names = backbone_names()
-    position = names.index(row.backbone) if row.backbone in names else len(names)
-    neurn = (0,) if row.neurn is None else (1, *(str(v) for v in row.neurn))
-    return (position, row.backbone, str(row.setting), neurn)
+    method = row.method
+    return (
+        rank(names, row.backbone),
+        row.backbone,
+        str(row.setting),
+        rank(AUGMENT_ORDER, method.augment),
+        method.augment,
+        method.consistency,
+        rank(NORM_ORDER, method.input_norm),
+        method.kernel_size or 0,
+        method.padding or "",
+    )
 
 
 def _extra_order(transfer: Transfer):
@@ -156,15 +224,14 @@ def _extra_order(transfer: Transfer):
     def rank(name):
         return order.index(name) if name in order else len(order)
 
-    return (rank(transfer[0]), rank(transfer[1]), transfer)
+    return (rank(transfer[0]), transfer[0] != transfer[1], rank(transfer[1]), transfer)
 
 
 def _row_label(row: Row, several_neurn: bool) -> str:
     label = backbone_label(row.backbone)
-    if row.neurn is not None:
-        label += "+NeuRN"
-        if several_neurn:
-            label += f" (k={row.neurn[0]}, {row.neurn[1]})"
+    method = row.method.label(neurn_details=several_neurn)
+    if method != "plain":
+        label += "+" + method
     if row.setting:
         label += " [" + ", ".join(f"{k}={_show(k, v)}" for k, v in row.setting) + "]"
     return label
@@ -234,8 +301,9 @@ def render_table(table: Table, fmt: str = "md") -> str:
             cells.append(text or ("--" if latex else "–"))
         body.append(cells)
     note = (
-        f"Target test accuracy (%), mean ± standard deviation over seeds (n = {usual_n} "
-        "unless marked); bold: the better of each backbone's rows."
+        f"Test accuracy (%), mean ± standard deviation over seeds (n = {usual_n} unless "
+        'marked); "(source)": the source\'s own test set; bold: the best of each '
+        "backbone's rows."
     )
     if latex:
         header = [_escape(h).replace("→", "$\\to$") for h in header]
@@ -264,14 +332,15 @@ def _escape(text: str) -> str:
 def _render_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = ["model", "backbone", "neurn", "kernel_size", "padding"]
+    header = ["model", "backbone", "augment", "input_norm", "kernel_size", "padding"]
     for column in table.columns:
         label = transfer_label(column)
         header += [f"{label} mean", f"{label} std", f"{label} n"]
     writer.writerow(header)
     for row in table.rows:
-        kernel, padding = row.neurn if row.neurn else ("", "")
-        line = [row.label, row.backbone, row.neurn is not None, kernel, padding]
+        method = row.method
+        line = [row.label, row.backbone, method.augment, method.input_norm]
+        line += [method.kernel_size or "", method.padding or ""]
         for column in table.columns:
             summary = summarize(row.cells.get(column, {}).values())
             if summary is None:
@@ -288,7 +357,7 @@ def _render_csv(table: Table) -> str:
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """NeuRN minus baseline for one backbone, one NeuRN setting and one transfer, seed by seed."""
+    """NeuRN minus its baseline (the same row without NeuRN) for one transfer, seed by seed."""
 
     backbone: str
     label: str  # the NeuRN row's label
@@ -319,15 +388,19 @@ class PairedComparison:
 
 
 def paired_comparisons(table: Table) -> list[PairedComparison]:
-    """Every NeuRN row against its backbone's baseline row, per column, on the seeds both have."""
+    """Every NeuRN row against the same backbone and augmentation without NeuRN, per transfer,
+    on the seeds both have."""
     out = []
     for row in table.rows:
-        if row.neurn is None:
+        if not row.neurn:
             continue
-        baseline = next((r for r in table.rows if r.group == row.group and r.neurn is None), None)
+        base = row.method.without_neurn()
+        baseline = next((r for r in table.rows if r.group == row.group and r.method == base), None)
         if baseline is None:
             continue
         for column in table.columns:
+            if column[0] == column[1]:
+                continue
             ours, theirs = row.cells.get(column, {}), baseline.cells.get(column, {})
             seeds = tuple(sorted(set(ours) & set(theirs)))
             if seeds:

@@ -6,13 +6,15 @@ import dataclasses
 
 import pytest
 
+from neurn_keras.errors import ArgumentError
 from neurn_keras.train import build_parser, config_from_args
-from neurn_keras.training import RunConfig, UsageError
+from neurn_keras.training import PROTOCOLS, RunConfig
 
 
 def test_cell_hash_is_stable_and_ignores_unused_neurn_settings():
-    plain = RunConfig(neurn=False)
-    assert plain.cell_hash() == RunConfig(neurn=False, kernel_size=7, padding="zeros").cell_hash()
+    plain = RunConfig(input_norm="none")
+    same = RunConfig(input_norm="none", kernel_size=7, padding="zeros")
+    assert plain.cell_hash() == same.cell_hash()
     assert RunConfig().cell_hash() != RunConfig(kernel_size=7).cell_hash()
     assert RunConfig().cell_hash() != RunConfig(seed=1).cell_hash()
     assert RunConfig(seed=3).cell_name().startswith("digitnet-neurn-k5-reflect-mnist-seed3-")
@@ -33,10 +35,14 @@ def test_init_from_is_identified_by_content(tmp_path):
     "config",
     [
         RunConfig(),
-        RunConfig(backbone="mobilenetv2", neurn=False, source="usps", seed=4, epochs=100),
+        RunConfig(backbone="mobilenetv2", input_norm="none", source="usps", seed=4, epochs=100),
         RunConfig(targets=("usps", "syn_render"), train_limit=None, test_limit=50, lr=3e-4),
         RunConfig(kernel_size=7, padding="zeros", input_shape=(28, 28, 1), val_split=0.2),
         RunConfig(source="cifar27", targets=()),
+        RunConfig(input_norm="lcn", augment="randconv", consistency=10.0, precise_bn=0),
+        RunConfig(augment="prorandconv", steps=300, eval_every=100, patience=None),
+        RunConfig.for_protocol("digits10k", augment="randconv", seed=2),
+        RunConfig.for_protocol("digits10k", steps=200, eval_every=100),
     ],
 )
 def test_command_line_round_trip(config):
@@ -48,28 +54,67 @@ def test_defaults_are_the_documented_protocol():
     config = RunConfig()
     assert (config.backbone, config.neurn, config.source) == ("digitnet", True, "mnist")
     assert config.train_limit == 10000 and config.batch_size == 256 and config.lr == 0.001
-    assert config.patience == 5 and config.val_split == 0.1
+    assert config.patience == 5 and config.val_split == 0.1 and config.precise_bn == 8192
     assert config.resolved_targets() == ("usps", "svhn", "mnist_m", "syn_render")
+
+
+def test_digits10k_protocol_is_the_literatures_schedule():
+    config = RunConfig.for_protocol("digits10k")
+    assert (config.backbone, config.source, config.train_limit) == ("digitnet", "mnist", 10000)
+    assert (config.batch_size, config.lr, config.steps, config.patience) == (32, 1e-4, 10000, None)
+    assert config.protocol == "digits10k" and config.protocol_deviations() == {}
+    short = RunConfig.for_protocol("digits10k", steps=300, eval_every=100)
+    assert short.protocol_deviations() == {"steps": [10000, 300], "eval_every": [500, 100]}
+    assert set(PROTOCOLS) == {"digits10k"}
+
+
+def test_protocol_flags_fill_only_what_was_not_given():
+    args = build_parser().parse_args(["--protocol", "digits10k", "--lr", "0.001"])
+    config = config_from_args(args)
+    assert config.lr == 0.001 and config.batch_size == 32 and config.steps == 10000
+    assert config.protocol_deviations() == {"lr": [1e-4, 0.001]}
+
+
+def test_neurn_flag_is_shorthand_for_input_norm():
+    parse = build_parser().parse_args
+    assert config_from_args(parse(["--no-neurn"])).input_norm == "none"
+    assert config_from_args(parse(["--input-norm", "lcn"])).input_norm == "lcn"
+    with pytest.raises(SystemExit):
+        parse(["--neurn", "--input-norm", "lcn"])
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"backbone": "resnet9000"}, "unknown backbone 'resnet9000'"),
-        ({"source": "kmnist"}, "unknown source domain 'kmnist'"),
-        ({"targets": ("usps", "fashion")}, "unknown target domain 'fashion'"),
-        ({"targets": ("usps", "mnist")}, "also listed in --targets"),
+        ({"backbone": "resnet9000"}, "backbone='resnet9000': unknown backbone"),
+        ({"source": "kmnist"}, "source='kmnist': unknown source domain"),
+        ({"targets": ("usps", "fashion")}, "targets='fashion': unknown target domain"),
+        ({"targets": ("usps", "mnist")}, "is also listed in targets"),
         ({"targets": ("usps", "usps")}, "lists a domain twice"),
-        ({"source": "cifar27", "targets": ("usps",)}, "--init-from the cifar27 model"),
-        ({"kernel_size": 4}, "--kernel-size 4 must be an odd integer"),
-        ({"padding": "wrap"}, "--padding 'wrap'"),
+        ({"source": "cifar27", "targets": ("usps",)}, "with init_from the cifar27 model"),
+        ({"kernel_size": 4}, "kernel_size=4: must be an odd integer"),
+        ({"padding": "wrap"}, "padding='wrap': must be one of reflect, zeros"),
+        ({"input_norm": "bn"}, "input_norm='bn': must be one of neurn, lcn, none"),
+        ({"augment": "mixup"}, "augment='mixup': must be one of none, randconv, prorandconv"),
+        ({"consistency": 10.0}, "consistency=10.0: the consistency loss compares augmented"),
         ({"input_shape": (32, 32, 2)}, "expected HEIGHT WIDTH 1|3"),
-        ({"epochs": 0}, "--epochs must be >= 1"),
-        ({"val_split": 1.0}, "--val-split 1.0 must be in (0, 1)"),
-        ({"weights": "/no/such/file.h5"}, "neither 'none', 'imagenet' nor an existing file"),
-        ({"init_from": "/no/such/model.keras"}, "--init-from '/no/such/model.keras': no such"),
+        ({"epochs": 0}, "epochs=0: must be >= 1"),
+        ({"steps": 300}, "steps and eval_every go together"),
+        ({"steps": 300, "eval_every": 200}, "eval_every=200: must divide steps (300)"),
+        ({"precise_bn": -1}, "precise_bn=-1: must be >= 0"),
+        ({"val_split": 1.0}, "val_split=1.0: must be in (0, 1)"),
+        ({"weights": "/no/such/file.h5"}, "neither none, imagenet nor an existing file"),
+        ({"init_from": "/no/such/model.keras"}, "init_from='/no/such/model.keras': no such"),
     ],
 )
-def test_validate_names_the_problem(changes, message):
-    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+def test_validate_names_the_argument(changes, message):
+    with pytest.raises(ArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")):
         dataclasses.replace(RunConfig(), **changes).validate()
+
+
+def test_the_command_line_shows_the_same_error_with_flags():
+    error = ArgumentError("kernel_size", 4, "must be odd; or pass `input_norm` none")
+    assert str(error) == "kernel_size=4: must be odd; or pass input_norm none"
+    from neurn_keras.cli import flag
+
+    assert error.render(flag) == "--kernel-size 4: must be odd; or pass --input-norm none"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
-from neurn_keras.sweep import base_config, build_parser, main
-from neurn_keras.training import train_and_evaluate
-from neurn_keras.training.grid import cell_dir, cell_status, expand_grid
+from neurn_keras.sweep import build_parser, grid_cells, main
+from neurn_keras.training import load_record, train_and_evaluate
+from neurn_keras.training.grid import cell_dir, cell_status
 from neurn_keras.training.rundir import RunDirectory
 
 GRID = ["--backbones", "digitnet", "--sources", "mnist", "--neurn", "both", "--seeds", "0",
@@ -18,9 +17,7 @@ GRID = ["--backbones", "digitnet", "--sources", "mnist", "--neurn", "both", "--s
 
 
 def cells_of(argv):
-    args = build_parser().parse_args(argv)
-    return expand_grid(base_config(args), args.backbones, args.sources, args.seeds, args.neurn,
-                       args.kernel_sizes, args.paddings)  # fmt: skip
+    return grid_cells(build_parser().parse_args(argv))
 
 
 def test_grid_expansion():
@@ -43,6 +40,19 @@ def test_grid_expansion():
     assert all(c.epochs == 5 and c.train_limit == 10000 for c in cells)
 
 
+def test_grid_of_methods_applies_the_consistency_loss_to_augmented_cells():
+    argv = ["--input-norms", "none", "neurn", "lcn", "--augments", "none", "randconv",
+            "--consistency", "10", "--seeds", "0", "--output", "x"]  # fmt: skip
+    cells = cells_of(argv)
+    assert [c.method_tag() for c in cells] == [
+        "plain", "neurn-k5-reflect", "lcn",
+        "randconv-c10+plain", "randconv-c10+neurn-k5-reflect", "randconv-c10+lcn",
+    ]  # fmt: skip
+    assert [c.consistency for c in cells] == [0, 0, 0, 10, 10, 10]
+    protocol = cells_of(["--protocol", "digits10k", "--neurn", "on", "--output", "x"])
+    assert {(c.steps, c.batch_size, c.protocol) for c in protocol} == {(10000, 32, "digits10k")}
+
+
 def test_sweep_skips_done_cells_and_runs_the_others(real_data_dir, tmp_path, capsys):
     runs = tmp_path / "runs"
     argv = [*GRID, "--output", str(runs), "--data-dir", str(real_data_dir)]
@@ -58,9 +68,9 @@ def test_sweep_skips_done_cells_and_runs_the_others(real_data_dir, tmp_path, cap
     assert cell_status(cell_dir(runs, plain)) == "done"
     assert (cell_dir(runs, neurn) / "results.json").stat().st_mtime_ns == stamp
     log = (cell_dir(runs, plain) / "train.log").read_text()
-    assert "epoch 1/1" in log and "--no-neurn" in log
-    record = json.loads((cell_dir(runs, plain) / "results.json").read_text())
-    assert record["neurn"] is False and record["config"] == plain.identity()
+    assert "epoch 1/1" in log and "--input-norm none" in log
+    record = load_record(cell_dir(runs, plain) / "results.json")
+    assert record.neurn is False and record.config == plain.identity()
 
     stamps = {p: p.stat().st_mtime_ns for p in runs.rglob("*") if p.is_file()}
     assert main(argv) == 0  # again: nothing to do, nothing rewritten
@@ -72,14 +82,14 @@ def test_sweep_skips_done_cells_and_runs_the_others(real_data_dir, tmp_path, cap
     assert table([str(runs)]) == 0
     rows = capsys.readouterr().out.splitlines()[2:4]
     assert rows[0].startswith("| DigitNet | ") and rows[1].startswith("| DigitNet+NeuRN | ")
-    accuracy = f"{100 * done['accuracy']['usps']:.2f}"
+    accuracy = f"{100 * done.accuracy['usps']:.2f}"
     assert accuracy in rows[1]
 
 
 def test_dry_run_shows_each_cells_status(tmp_path, capsys):
     argv = [*GRID, "--output", str(tmp_path), "--dry-run"]
     plain, neurn = cells_of(argv)
-    RunDirectory(cell_dir(tmp_path, neurn)).claim(neurn)  # interrupted: config.json only
+    RunDirectory(cell_dir(tmp_path, neurn)).claim(neurn)  # started: config.json
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
@@ -98,9 +108,9 @@ def test_changed_settings_make_new_cells(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--backbones", "resnet9000"], "unknown backbone 'resnet9000'"),
-        (["--sources", "kmnist"], "unknown source domain 'kmnist'"),
-        (["--kernel-sizes", "4"], "--kernel-size 4 must be an odd integer"),
+        (["--backbones", "resnet9000"], "--backbones resnet9000: unknown backbone"),
+        (["--sources", "kmnist"], "--sources kmnist: unknown source domain"),
+        (["--kernel-sizes", "4"], "--kernel-sizes 4: must be an odd integer"),
     ],
 )
 def test_bad_grid_exits_2_with_one_line(tmp_path, capsys, extra, message):
@@ -123,5 +133,5 @@ def test_ray_launcher_on_a_local_instance(real_data_dir, tmp_path, capsys):
     (cell,) = cells_of(argv)
     assert cell_status(cell_dir(runs, cell)) == "done"
     assert "1 complete" not in capsys.readouterr().out
-    record = json.loads((cell_dir(runs, cell) / "results.json").read_text())
-    assert record["neurn"] is False and 0 <= record["accuracy"]["usps"] <= 1
+    record = load_record(cell_dir(runs, cell) / "results.json")
+    assert record.neurn is False and 0 <= record.accuracy["usps"] <= 1

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from neurn_keras.table import main
-from neurn_keras.training.results import collect_results
+from neurn_keras.training.record import collect_records as collect_results
 from neurn_keras.training.tables import (
     PAPER_TRANSFERS,
     build_table,
@@ -23,24 +23,39 @@ from neurn_keras.training.tables import (
 PAPER_HEADER = "M→U M→S M→MM U→M U→S U→MM S→M S→U S→MM MM→M MM→U MM→S".split()
 
 
-def write_record(root, name, backbone, neurn, source, seed, accuracy, **config):
+def write_record(root, name, backbone, neurn, source, seed, accuracy, method=None, **config):
     """A results.json in the real format (as python -m neurn_keras.train writes it)."""
+    method = {"input_norm": "neurn" if neurn else "none", "augment": "none",
+              "consistency": 0.0, **(method or {})}  # fmt: skip
+    neurn = method["input_norm"] == "neurn"
     record = {
-        "schema_version": 1,
+        "schema_version": 2,
         "backbone": backbone,
         "neurn": neurn,
         "neurn_config": {"kernel_size": 5, "padding": "reflect", "method": "moments"}
         if neurn
         else None,
+        **method,
         "source": source,
         "targets": [t for t in accuracy if t != source],
-        "skipped": {},
         "input_shape": [32, 32, 3],
         "seed": seed,
         "accuracy": {source: 0.99, **accuracy},
+        "test_images": {},
+        "train_images": 90,
+        "val_images": 10,
         "epochs_run": 3,
+        "steps_run": 30,
+        "max_epochs": 5,
+        "best_epoch": 3,
+        "best_val_accuracy": 0.9,
+        "stopped_early": False,
+        "precise_bn": {},
         "train_images_per_second": 100.0,
         "wall_seconds": 12.5,
+        "distributed_replicas": 1,
+        "train_argv": [],
+        "platform": "x",
         "versions": {"keras": "3"},
         "data_files": {},
         "config": {"epochs": 5, "train_limit": 10000, **config},
@@ -79,7 +94,7 @@ def runs(tmp_path):
 def test_layout_values_and_bold(runs):
     records, problems = collect_results(runs)
     assert problems == [] and len(records) == 7
-    table = build_table(records)
+    table = build_table(records, all_columns=True, source_columns=False)
     assert [transfer_label(c) for c in table.columns[:12]] == PAPER_HEADER
     assert table.columns[:12] == list(PAPER_TRANSFERS)
     assert [transfer_label(c) for c in table.columns[12:]] == ["M→syn_render (ours)"]
@@ -97,7 +112,7 @@ def test_layout_values_and_bold(runs):
 
 
 def test_csv_and_latex(runs):
-    table = build_table(collect_results(runs)[0], drop_empty=True)
+    table = build_table(collect_results(runs)[0], source_columns=False)
     assert [transfer_label(c) for c in table.columns] == [
         "M→U",
         "M→MM",
@@ -117,7 +132,7 @@ def test_csv_and_latex(runs):
 
 def test_runs_with_other_settings_are_not_averaged(runs):
     write_record(runs, "long", "digitnet", False, "mnist", 0, {"usps": 0.9}, epochs=50)
-    table = build_table(collect_results(runs)[0])
+    table = build_table(collect_results(runs)[0], source_columns=False)
     labels = [row.label for row in table.rows]
     assert labels == ["DigitNet [epochs=5]", "DigitNet+NeuRN [epochs=5]", "DigitNet [epochs=50]"]
     assert table.rows[2].cells[("mnist", "usps")] == {0: 0.9}
@@ -136,9 +151,42 @@ def test_paired_comparison_per_transfer(runs):
     assert "| DigitNet+NeuRN | M→U | 60.00 | 70.00 | +10.00, +5.00, +15.00 | +10.00 |" in text
 
 
+def test_default_columns_are_the_sources_and_the_transfers_with_runs(runs):
+    table = build_table(collect_results(runs)[0])
+    assert [transfer_label(c) for c in table.columns] == [
+        "M (source)", "M→U", "M→MM", "U (source)", "U→M", "M→syn_render (ours)",
+    ]  # fmt: skip
+    lines = render_table(table, "md").splitlines()
+    assert lines[2].split(" | ")[1] == "**99.00 ± 0.00**"  # the source's own test accuracy
+    ours = [cell.strip(" |") for cell in lines[3].split(" | ")]
+    assert [i for i, cell in enumerate(ours) if cell == "–"] == [4, 5]  # no USPS-source run
+
+
+def test_method_rows_and_neurn_against_the_same_augmentation(tmp_path):
+    randconv = {"augment": "randconv", "consistency": 10.0}
+    for seed in range(3):
+        write_record(tmp_path, f"rc{seed}", "digitnet", False, "mnist", seed,
+                     {"usps": 0.80 + seed / 100}, method=randconv)  # fmt: skip
+        write_record(tmp_path, f"rcn{seed}", "digitnet", True, "mnist", seed,
+                     {"usps": 0.70 + seed / 50}, method=randconv)  # fmt: skip
+        write_record(tmp_path, f"lcn{seed}", "digitnet", False, "mnist", seed,
+                     {"usps": 0.6}, method={"input_norm": "lcn"})  # fmt: skip
+        write_record(tmp_path, f"p{seed}", "digitnet", False, "mnist", seed, {"usps": 0.5})
+    table = build_table(collect_results(tmp_path)[0])
+    assert [row.label for row in table.rows] == [
+        "DigitNet", "DigitNet+LCN", "DigitNet+RandConv (λ=10)",
+        "DigitNet+RandConv (λ=10)+NeuRN",
+    ]  # fmt: skip
+    (pair,) = [c for c in paired_comparisons(table) if c.transfer == ("mnist", "usps")]
+    assert pair.baseline_label == "DigitNet+RandConv (λ=10)"  # not the plain DigitNet
+    assert pair.differences == pytest.approx((-0.10, -0.09, -0.08))
+
+
 def test_cli_formats_and_output_file(runs, tmp_path, capsys):
     assert main([str(runs)]) == 0
-    assert capsys.readouterr().out.startswith("| model | M→U |")
+    assert capsys.readouterr().out.startswith("| model | M (source) | M→U |")
+    assert main([str(runs), "--all-columns"]) == 0
+    assert "| U→S |" in capsys.readouterr().out
     target = tmp_path / "out" / "table.tex"
     assert main([str(runs), "--format", "latex", "--output", str(target)]) == 0
     assert target.read_text().startswith("\\begin{tabular}")

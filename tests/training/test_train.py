@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,8 +12,9 @@ import keras
 import numpy as np
 import pytest
 
+from neurn_keras import applications
 from neurn_keras.train import main
-from neurn_keras.training import callbacks, train_and_evaluate
+from neurn_keras.training import callbacks, load_record, train_and_evaluate
 
 TINY_ARGV = ["--train-limit", "300", "--test-limit", "64", "--batch-size", "64"]
 
@@ -28,25 +28,33 @@ def test_run_writes_every_output(reference_run):
         "model.keras",
         "results.json",
     ]
-    assert results == json.loads((output / "results.json").read_text())
-    assert results["backbone"] == "digitnet" and results["neurn"] is True
-    assert results["neurn_config"] == {"kernel_size": 5, "padding": "reflect", "method": "moments"}
-    assert results["input_shape"] == [32, 32, 3] and results["seed"] == 0
+    assert results == load_record(output / "results.json")
+    assert results.backbone == "digitnet" and results.neurn is True
+    assert results.input_norm == "neurn" and results.augment == "none"
+    assert results.neurn_config == {"kernel_size": 5, "padding": "reflect", "method": "moments"}
+    assert results.input_shape == [32, 32, 3] and results.seed == 0
     # the default targets: SVHN is not in the shared data, so it is skipped, not fatal
-    assert results["targets"] == ["usps", "mnist_m", "syn_render"]
-    assert list(results["skipped"]) == ["svhn"] and "svhn" in results["skipped"]["svhn"]
-    assert set(results["accuracy"]) == {"mnist", "usps", "mnist_m", "syn_render"}
-    assert all(0 <= value <= 1 for value in results["accuracy"].values())
-    assert results["test_images"] == dict.fromkeys(results["accuracy"], 64)
-    assert (results["train_images"], results["val_images"]) == (270, 30)
-    assert results["epochs_run"] == 2 and results["train_images_per_second"] > 0
-    assert results["wall_seconds"] > 0 and results["versions"]["keras"] == keras.__version__
-    hashed = {Path(path).name for path in results["data_files"]}
+    assert results.targets == ["usps", "mnist_m", "syn_render"]
+    assert list(results.skipped) == ["svhn"] and "no svhn files" in results.skipped["svhn"]
+    assert set(results.accuracy) == {"mnist", "usps", "mnist_m", "syn_render"}
+    assert all(0 <= value <= 1 for value in results.accuracy.values())
+    assert results.test_images == dict.fromkeys(results.accuracy, 64)
+    assert (results.train_images, results.val_images) == (270, 30)
+    assert results.epochs_run == 2 and results.steps_run == 2 * 5
+    assert results.train_images_per_second > 0 and results.wall_seconds > 0
+    assert results.versions["keras"] == keras.__version__
+    assert results.versions["keras_backend"] == keras.backend.backend()
+    # DigitNet has no BatchNormalization: Precise BN is on but has nothing to do
+    assert results.precise_bn == {
+        "images": 8192, "batchnorm_layers": 0, "batches": 0, "recalibrations": 0
+    }  # fmt: skip
+    hashed = {Path(path).name for path in results.data_files}
     assert {"mnist.npz", "usps.npz", "mnist_m.npz"} <= hashed
-    assert all(len(digest) == 64 for digest in results["data_files"].values())
+    assert all(len(digest) == 64 for digest in results.data_files.values())
     history = (output / "history.csv").read_text().splitlines()
     assert history[0].split(",") == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
-    assert [line.split(",")[0] for line in history[1:]] == ["0", "1"]
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2"]
+    assert 1 <= results.best_epoch <= 2
 
 
 def test_saved_model_takes_raw_pixels_and_reproduces_the_accuracy(reference_run, real_data_dir):
@@ -58,7 +66,7 @@ def test_saved_model_takes_raw_pixels_and_reproduces_the_accuracy(reference_run,
     x, y = datasets.load_domain("usps", "test", data_dir=real_data_dir, limit=64)
     pixels = datasets.prepare(x, (32, 32, 3)).astype("float32")  # raw 0..255
     accuracy = float(np.mean(model.predict(pixels, verbose=0).argmax(-1) == y))
-    assert accuracy == pytest.approx(results["accuracy"]["usps"], abs=1e-6)
+    assert accuracy == pytest.approx(results.accuracy["usps"], abs=1e-6)
 
 
 def test_same_seed_same_accuracies(reference_run, real_data_dir, tmp_path):
@@ -66,7 +74,7 @@ def test_same_seed_same_accuracies(reference_run, real_data_dir, tmp_path):
     again = train_and_evaluate(
         config, tmp_path / "again", data_dir=real_data_dir, progress_bar=False
     )
-    assert again["accuracy"] == results["accuracy"]
+    assert again.accuracy == results.accuracy
     assert (tmp_path / "again" / "history.csv").read_text() == (output / "history.csv").read_text()
 
 
@@ -83,24 +91,57 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_result(
 ):
     config, reference_output, reference = reference_run
     output = tmp_path / "interrupted"
-    original = callbacks.TrainingState.on_epoch_begin
+    original = callbacks.EpochRecorder.on_epoch_begin
 
     def interrupt_second_epoch(self, epoch, logs=None):
         if epoch == 1:
             raise KeyboardInterrupt  # as Ctrl-C (or a kill) during epoch 2
         return original(self, epoch, logs)
 
-    monkeypatch.setattr(callbacks.TrainingState, "on_epoch_begin", interrupt_second_epoch)
+    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", interrupt_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
     assert not (output / "results.json").exists() and (output / "resume" / "backup").is_dir()
-    monkeypatch.setattr(callbacks.TrainingState, "on_epoch_begin", original)
+    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", original)
 
     resumed = train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
-    assert resumed["epochs_run"] == 2
-    assert resumed["accuracy"] == reference["accuracy"]
+    assert resumed.epochs_run == 2
+    assert resumed.accuracy == reference.accuracy
     assert (output / "history.csv").read_text() == (reference_output / "history.csv").read_text()
     assert not (output / "resume").exists()
+
+
+def test_batchnorm_model_is_recalibrated_and_resumes_to_the_same_numbers(
+    real_data_dir, tmp_path, tiny_config, monkeypatch
+):
+    """MobileNetV2 with Precise BN: recorded, saved in model.keras, identical after a resume."""
+    config = tiny_config(backbone="mobilenetv2", input_norm="none", targets=("usps",),
+                         precise_bn=128)  # fmt: skip
+    reference = train_and_evaluate(config, tmp_path / "ref", data_dir=real_data_dir)
+    assert reference.precise_bn == {
+        "images": 128, "batchnorm_layers": 52, "batches": 2, "recalibrations": 2
+    }  # fmt: skip
+    model = keras.models.load_model(tmp_path / "ref" / "model.keras")
+    first = next(
+        layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+    )
+    assert not np.allclose(np.asarray(first.moving_mean), 0)  # not the initial statistics
+
+    original = callbacks.EpochRecorder.on_epoch_begin
+
+    def interrupt_second_epoch(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return original(self, epoch, logs)
+
+    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", interrupt_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate(config, tmp_path / "resumed", data_dir=real_data_dir)
+    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", original)
+    resumed = train_and_evaluate(config, tmp_path / "resumed", data_dir=real_data_dir)
+    assert resumed.accuracy == reference.accuracy
+    history = (tmp_path / "resumed" / "history.csv").read_text()
+    assert history == (tmp_path / "ref" / "history.csv").read_text()
 
 
 @pytest.mark.slow
@@ -134,10 +175,35 @@ def test_killed_process_resumes_from_its_last_epoch(reference_run, real_data_dir
 
     finished = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
     assert finished.returncode == 0, finished.stderr[-2000:]
-    results = json.loads((output / "results.json").read_text())
-    assert results["epochs_run"] == 2
-    assert results["accuracy"] == reference["accuracy"]
+    results = load_record(output / "results.json")
+    assert results.epochs_run == 2
+    assert results.accuracy == reference.accuracy
     assert (output / "history.csv").read_text() == (reference_output / "history.csv").read_text()
+
+
+def test_a_short_digits10k_run_with_an_augmentation(real_data_dir, tmp_path, capsys):
+    """The literature's protocol, shortened to 60 steps, with RandConv and NeuRN."""
+    output = tmp_path / "d10k"
+    argv = ["--protocol", "digits10k", "--steps", "60", "--eval-every", "20", "--train-limit",
+            "500", "--test-limit", "64", "--augment", "randconv", "--consistency", "10",
+            "--targets", "usps", "--data-dir", str(real_data_dir), "--output", str(output),
+            "--progress", "lines"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "RandConv (λ=10)+NeuRN (k=5, reflect)" in out and "epoch 3/3" in out
+    record = load_record(output / "results.json")
+    assert (record.protocol, record.augment, record.consistency) == ("digits10k", "randconv", 10)
+    assert record.protocol_deviations == {
+        "steps": [10000, 60], "eval_every": [500, 20], "train_limit": [10000, 500]
+    }  # fmt: skip
+    assert record.steps_run == 60 and record.epochs_run == 3 and record.max_epochs == 3
+    assert record.train_images == 450 and record.config["batch_size"] == 32
+    model = keras.models.load_model(output / "model.keras")
+    assert [layer.name for layer in model.layers][:3] == ["pixels", "augment", "neurn"]
+    pixels = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3)).astype("float32")
+    np.testing.assert_array_equal(
+        model.predict(pixels, verbose=0), model.predict(pixels, verbose=0)
+    )
 
 
 def test_cli_run_without_neurn(real_data_dir, tmp_path, capsys):
@@ -160,10 +226,10 @@ def test_cli_run_without_neurn(real_data_dir, tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "epoch 1/1" in out and f"results: {output / 'results.json'}" in out
-    results = json.loads((output / "results.json").read_text())
-    assert results["neurn"] is False and results["neurn_config"] is None
-    assert results["targets"] == ["usps", "syn_render"] and results["skipped"] == {}
-    assert results["epochs_run"] == 1
+    results = load_record(output / "results.json")
+    assert results.neurn is False and results.neurn_config is None
+    assert results.targets == ["usps", "syn_render"] and results.skipped == {}
+    assert results.epochs_run == 1
     model = keras.models.load_model(output / "model.keras")
     assert "neurn" not in [layer.name for layer in model.layers]
     assert (output / "done").exists() and len(
@@ -184,19 +250,24 @@ def test_init_from_replaces_the_head_for_another_class_count(real_data_dir, tmp_
     assert model.output_shape == (None, 10)
     # every layer but the new head starts from the saved model: conv1 moved only by training
     assert model.get_layer("conv1").get_weights()[0].shape == (5, 5, 3, 64)
-    assert results["config"]["init_from"].startswith("sha256:")
+    assert results.config["init_from"].startswith("sha256:")
 
 
-def test_distribute_uses_a_mirrored_strategy(real_data_dir, tmp_path, tiny_config):
+def test_distribute_trains_on_every_local_device(real_data_dir, tmp_path, tiny_config):
     config = tiny_config(epochs=1, targets=("usps",), train_limit=200)
     results = train_and_evaluate(
         config, tmp_path / "run", data_dir=real_data_dir, distribute=True, progress_bar=False
     )
-    import tensorflow as tf
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
 
-    gpus = len(tf.config.list_logical_devices("GPU"))
-    assert results["distributed_replicas"] == max(gpus, 1)
-    assert 0 <= results["accuracy"]["usps"] <= 1
+        devices = max(len(tf.config.list_logical_devices("GPU")), 1)
+    else:
+        import jax
+
+        devices = len(jax.devices())
+    assert results.distributed_replicas == devices
+    assert 0 <= results.accuracy["usps"] <= 1
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -218,12 +289,15 @@ def run_bad(argv, capsys) -> str:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--backbone", "resnet9000"], "unknown backbone 'resnet9000'; choose one of"),
-        (["--source", "kmnist"], "unknown source domain 'kmnist'"),
-        (["--targets", "usps", "fashion"], "unknown target domain 'fashion'"),
+        (["--backbone", "resnet9000"], "--backbone resnet9000: unknown backbone; choose one of"),
+        (["--source", "kmnist"], "--source kmnist: unknown source domain"),
+        (["--targets", "usps", "fashion"], "--targets fashion: unknown target domain"),
         (["--source", "usps", "--targets", "mnist", "usps"], "the source 'usps' is also listed"),
         (["--epochs", "zero"], "argument --epochs: 'zero' is not an integer"),
         (["--input-shape", "32", "32"], "argument --input-shape: expected 3 arguments"),
+        (["--kernel-size", "4"], "--kernel-size 4: must be an odd integer"),
+        (["--steps", "300"], "--steps and --eval-every go together"),
+        (["--consistency", "10"], "--consistency 10.0: the consistency loss compares"),
     ],
 )
 def test_bad_names_exit_2_with_one_line(argv, message, capsys):
@@ -235,7 +309,8 @@ def test_missing_source_data_gives_the_loaders_message(tmp_path, capsys):
         [*TINY_ARGV, "--data-dir", str(tmp_path), "--output", str(tmp_path / "o")], capsys
     )
     assert "mnist train: mnist: no train data found; looked in" in line
-    assert str(tmp_path) in line
+    assert str(tmp_path) in line and "pass --data-dir to point at the folder" in line
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_named_target_is_an_error(real_data_dir, tmp_path, capsys):
@@ -249,6 +324,9 @@ def test_missing_named_target_is_an_error(real_data_dir, tmp_path, capsys):
         str(tmp_path / "o"),
     ]
     assert "svhn test: svhn: no test data found" in run_bad(argv, capsys)
+    assert not (tmp_path / "o").exists()  # a failed run leaves nothing behind...
+    argv[argv.index("svhn")] = "usps"
+    assert main([*argv, "--epochs", "1"]) == 0  # ...that would block the next one
 
 
 @pytest.mark.parametrize("content", [b"not a model at all", b"PK\x03\x04 truncated zip"])
@@ -268,6 +346,16 @@ def test_init_from_a_file_that_is_not_a_model(real_data_dir, tmp_path, capsys, c
     ]
     line = run_bad(argv, capsys)
     assert f"--init-from {bogus} is not a Keras model file" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_init_from_is_checked_before_the_data(tmp_path, capsys):
+    bogus = tmp_path / "README.md"
+    bogus.write_text("# not a model")
+    argv = ["--init-from", str(bogus), "--data-dir", str(tmp_path / "no-data")]
+    line = run_bad([*argv, "--output", str(tmp_path / "o")], capsys)
+    assert "is not a Keras model file" in line  # not the missing data directory
+    assert not line.rstrip(".").endswith(("-", "…")) and "..." not in line
 
 
 def test_init_from_with_another_input_shape(real_data_dir, tmp_path, capsys):
@@ -288,12 +376,14 @@ def test_init_from_with_another_input_shape(real_data_dir, tmp_path, capsys):
         str(tmp_path / "o"),
     ]
     assert "pass --input-shape 32 32 1" in run_bad(argv, capsys)
+    assert not (tmp_path / "o").exists()
 
 
 def test_output_holding_another_run_is_refused(reference_run, capsys):
     _, output, _ = reference_run
     line = run_bad([*TINY_ARGV, "--seed", "1", "--output", str(output)], capsys)
-    assert "holds a run with other settings (" in line and "seed: 0 -> 1" in line
+    assert f"--output {output} holds a run with other settings (" in line
+    assert "seed: 0 -> 1" in line
 
 
 def test_bad_input_in_a_real_process_prints_no_traceback():
@@ -304,6 +394,8 @@ def test_bad_input_in_a_real_process_prints_no_traceback():
         timeout=120,
     )
     assert result.returncode == 2
-    ours = [line for line in result.stderr.splitlines() if "neurn_keras.train" in line]
-    assert len(ours) == 1 and "unknown backbone" in ours[0]
-    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "python -m neurn_keras.train: error: --backbone resnet9000: unknown backbone; choose "
+        "one of " + ", ".join(applications.BACKBONES)
+    ]  # one line, and none of TensorFlow's start-up lines
+    assert result.stdout == ""

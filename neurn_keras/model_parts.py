@@ -1,0 +1,53 @@
+"""Questions about a built model, answered in one place: its layers, its input normalization.
+
+>>> from neurn_keras import applications, model_parts
+>>> model = applications.build_model("digitnet", neurn=True)
+>>> model_parts.has_neurn(model)
+True
+>>> [path for path, _ in model_parts.walk_layers(model)][:3]
+['pixels', 'gray_to_rgb', 'neurn']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import keras
+
+NEURN_LAYER = "neurn"
+"""The name of the NeuRN layer in every model ``applications`` builds."""
+
+
+def walk_layers(model, prefix: str = "") -> Iterator[tuple[str, keras.layers.Layer]]:
+    """Every layer of ``model`` with its path, descending into nested models.
+
+    A layer of a nested model ``backbone`` is named ``"backbone/conv1"``; nested models
+    themselves are not yielded, only their layers.
+    """
+    for layer in model.layers:
+        path = f"{prefix}{layer.name}"
+        if isinstance(layer, keras.Model):
+            yield from walk_layers(layer, prefix=f"{path}/")
+        else:
+            yield path, layer
+
+
+def neurn_layer(model) -> keras.layers.Layer | None:
+    """The model's NeuRN layer (nested models included), or None."""
+    from neurn_keras.layers import NeuRN
+
+    return next((layer for _, layer in walk_layers(model) if isinstance(layer, NeuRN)), None)
+
+
+def has_neurn(model) -> bool:
+    """Whether NeuRN is one of the model's layers."""
+    return neurn_layer(model) is not None
+
+
+def neurn_settings(model) -> dict | None:
+    """``{"kernel_size", "padding", "method"}`` of the model's NeuRN layer, or None."""
+    layer = neurn_layer(model)
+    if layer is None:
+        return None
+    config = layer.get_config()
+    return {key: config[key] for key in ("kernel_size", "padding", "method") if key in config}

@@ -1,0 +1,85 @@
+"""The training batches, on every Keras backend: a seeded stream over in-memory images.
+
+Keras's ``BackupAndRestore`` restores weights, optimizer state and the epoch counter,
+but not the position of an input pipeline. Here batch ``i`` of the stream is a pure
+function of ``(seed, i)``: pass ``p`` over the training images is ordered by a
+permutation drawn from ``numpy.random.default_rng([seed, p])``, and a resumed run
+starts the stream at the batch where the interrupted one stopped, so it sees exactly
+the batches an uninterrupted run would, whatever the backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+
+def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
+    """The order of the ``count`` training images in pass ``epoch`` of run seed ``seed``."""
+    return np.random.default_rng([seed, epoch]).permutation(count)
+
+
+class TrainingStream(keras.utils.PyDataset):
+    """An endless stream of ``(float32 images 0..255, int64 labels)`` batches.
+
+    Pass it to ``Model.fit`` with ``steps_per_epoch``; Keras keeps one iterator across
+    epochs, so fit-epoch ``e`` reads batches ``e * steps_per_epoch`` onwards.
+
+    Args:
+        x: uint8 (N, H, W, C) images, already adapted to the model input.
+        y: (N,) integer labels.
+        batch_size: images per batch; the last batch of each pass may be smaller.
+        seed: the run's seed.
+        start_batch: the stream's first batch (where a resumed run starts).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, start_batch=0):
+        super().__init__()
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+        if not len(x):
+            raise ValueError("no training images")
+        self.x, self.y = x, np.asarray(y, dtype=np.int64)
+        self.batch_size, self.seed, self.start_batch = batch_size, seed, start_batch
+        self.batches_per_pass = math.ceil(len(x) / batch_size)
+        self._order: tuple[int, np.ndarray] | None = None
+
+    @property
+    def num_batches(self) -> None:
+        return None  # endless: fit() stops it
+
+    def indices(self, batch: int) -> np.ndarray:
+        """The image indices of stream batch ``batch``."""
+        epoch, position = divmod(batch, self.batches_per_pass)
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, epoch_order(len(self.x), self.seed, epoch))
+        start = position * self.batch_size
+        return self._order[1][start : start + self.batch_size]
+
+    def __getitem__(self, index: int):
+        chosen = self.indices(self.start_batch + index)
+        return self.x[chosen].astype(np.float32), self.y[chosen]
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Fixed batches of ``(float32 images, labels)`` in order, for validation and tests.
+
+    Casting batch by batch keeps memory at the uint8 arrays (a float32 copy of a large
+    test set would take four times as much).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
+        super().__init__()
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+        self.x, self.y, self.batch_size = x, np.asarray(y, dtype=np.int64), batch_size
+
+    @property
+    def num_batches(self) -> int:
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[part].astype(np.float32), self.y[part]
