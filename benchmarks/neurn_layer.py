@@ -447,29 +447,36 @@ def mobilenet_text(result: dict) -> str:
 
 EXPLANATION = """\
 How to read it. Every cell is the layer's time over the time of `x * 1.5` on the same
-float32 tensor, both called the way the column says. An elementwise pass reads the
-images once and writes them once; NeuRN cannot do less, and it needs the per-image
-maximum of σ before it can write anything, so its floor is about 2× with σ computed
-once and kept: the "floor (compiled)" column measures that floor directly (each image
-over its own maximum: a reduction, then read and write). The paths differ in what
-the elementwise pass costs them: eager TensorFlow runs `x * 1.5` as one Eigen kernel and
-the Keras paths add the same fixed overhead (data adapter, `train_on_batch` bookkeeping,
-the Dense head) to both sides, which pulls their ratios towards 1; `tf.data` adds its
-pipeline. The compiled paths (`tf.function XLA`, `jax.jit`) are the bare cost.
+float32 tensor, both called the way the column says. An elementwise pass reads the images
+once and writes them once. NeuRN cannot do less, and it needs each image's largest σ
+before it can write anything, so with σ computed once and kept its floor is about 2×:
+the "floor (compiled)" column measures the simplest program with that shape, each image
+over its own maximum (a reduction, then a read and a write), compiled like the layer.
+The Keras columns add the same fixed costs to both sides (the data adapter, the
+`train_on_batch` bookkeeping, the Dense head and its gradients), which pulls their ratios
+towards 1; `tf.data` runs the map in its own thread pool. The compiled columns
+(`tf.function XLA`, `jax.jit`) are the bare cost.
 
-Where the time goes (`neurn_keras/layers/local_std.py`): the batch is cut into blocks of
-about 2 MiB of input, looped over inside the compiled program, so that each block's
+Where the time goes (`neurn_keras/layers/local_std.py`). The batch is cut into blocks of
+about {block} of input, looped over inside the compiled program, so that a block's
 intermediate arrays stay in the CPU's cache and only the input read and the output write
-reach main memory; the loop's output buffer must be written once before the loop (XLA has
-no uninitialised buffers), about half an elementwise pass. Per block, XLA's CPU backend
-makes five passes over cache-resident data (centre and pad the rows, the vertical sums of
-y and y², the horizontal sums with σ, the maximum, the division), each running at about
-the speed of an elementwise pass or slower, since XLA generates scalar loops for some of
-them (slices that start at an offset, the k-term sums); the cost grows with k for the same
-reason. At 32×32 the rows are 96 values long, so the fixed cost of every loop and of the
-edge columns weighs more. Ideas measured and dropped: integral images (cumulative sums;
-float32 sums of squares over a whole row lose the 2e-3 accuracy), one k×k pooling or
-convolution, optimization barriers (XLA's CPU pipeline removes them before fusion).
+reach main memory (one pass over the whole batch per step was what made the time grow
+faster than the batch: the intermediates did not fit in the cache, and buffers above
+glibc's 32 MiB mmap threshold are page-faulted in anew on every call). The loop's output
+buffer has to be filled before the loop (XLA has no uninitialised buffers): about half an
+elementwise pass. Each block then takes five passes over cache-resident data: centre and
+pad the rows (a gather), the vertical sums of the centred values and of their squares,
+the horizontal sums with σ, the maximum, and the division written into the output. XLA's
+CPU code for the k-term sums reads k shifted slices per value, so the time grows with k;
+at 32×32 the rows are only 32·3 values long, so every loop's fixed cost and the
+separately summed edge columns weigh
+more. Tried and dropped, measured in /tmp scripts on this machine: integral images
+(float32 cumulative sums of squares over a row lose the 2e-3 accuracy), one k×k pooling
+or depthwise convolution, concatenations along the last axis (XLA emits branchy loops for
+them), per-channel broadcasts in the NHWC layout (3 values per innermost loop), the whole
+image as one flat axis (XLA inserted layout copies), two blocks per loop iteration, and
+`optimization_barrier` (no effect on XLA's CPU fusion here; a division by a run-time
+array of ones marks the arrays that must be computed once instead).
 """
 
 
@@ -505,9 +512,11 @@ def gpu_table(results: list[dict]) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from neurn_keras.cli import Parser
-
-    parser = Parser(prog="python -m benchmarks.neurn_layer", description=__doc__.split("\n\n")[0])
+    # Plain argparse: importing neurn_keras would import Keras, and with it TensorFlow
+    # (its default backend), before --gpu has chosen a backend for its workers.
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.neurn_layer", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="one size and k=5 (a smoke check)")
     parser.add_argument(
         "--output",
@@ -543,6 +552,8 @@ def main(argv=None) -> None:
     results = []
     for backend in PATHS:
         results += run_worker(backend, args.quick)
+    from neurn_keras.layers.local_std import BLOCK_BYTES
+
     rows = [r for r in results if "path" in r]
     extras = {key: r[key] for r in results for key in r if key in ("retracing", "mobilenet")}
     notes = "\n".join(f"- `{path}`: {note}" for path, note in PATH_NOTES.items())
@@ -560,7 +571,7 @@ def main(argv=None) -> None:
         f"{REFERENCE_IMAGES} images (outputs are in [0, 1]).\n\n"
         f"{targets_text(rows, extras)}\n\n"
         + (f"{mobilenet_text(extras['mobilenet'])}\n\n" if "mobilenet" in extras else "")
-        + EXPLANATION
+        + EXPLANATION.format(block=f"{BLOCK_BYTES / 2**20:g} MiB")
     )
     write_page(args.output, "NeuRN layer: speed and accuracy", body)
     print(f"wrote {args.output}")

@@ -30,8 +30,10 @@ constant channel becomes exact zeros, so that a constant or solid-colour image g
 σ = 0 exactly, not rounding noise that the normalization would blow up to 1.
 
 Images whose height or width is unknown when the function is traced (a TensorFlow graph
-with ``None`` spatial dimensions) take a slower path that handles any size: average
-pooling over a padded copy, centred on the midpoint of each channel's range.
+with ``None`` spatial dimensions) take :func:`neurn_moments_pooled`, which handles any
+size: average pooling over a padded copy, centred on the midpoint of each channel's
+range. It is also the form for PyTorch, which runs op by op: a few library calls over the
+whole batch cost less there than the many small operations of the block loop.
 """
 
 from __future__ import annotations
@@ -289,7 +291,7 @@ def neurn_moments(
         return ops.zeros(ops.shape(x), output_dtype)
     _, height, width, channels = x.shape
     if height is None or width is None:
-        out = _neurn_moments_any_size(ops.cast(x, dtype), kernel_size, padding)
+        out = neurn_moments_pooled(ops.cast(x, dtype), kernel_size, padding)
         return ops.cast(out, output_dtype)
     centre = _centre_rows(x, dtype)
     n = block_size(height, width, channels, block_bytes)
@@ -311,12 +313,19 @@ def neurn_moments(
     return ops.reshape(flat, (-1, height, width, channels))
 
 
-# --- any size, unknown when traced -------------------------------------------------------
+# --- any size, op by op -------------------------------------------------------------------
 
 
-def _neurn_moments_any_size(x, kernel_size: int, padding: str):
-    """The same result for spatial sizes unknown at trace time (average pooling)."""
+def neurn_moments_pooled(x, kernel_size: int, padding: str = "reflect"):
+    """NeuRN by average pooling over a padded copy: any size, few library calls.
+
+    For spatial sizes unknown at trace time, and for backends that run op by op
+    (PyTorch), where one pooling call per axis beats k slices. ``x`` is a float tensor;
+    each image channel is centred on the midpoint of its range.
+    """
     pad = kernel_size // 2
+    if pad == 0:
+        return ops.zeros_like(x)
     lowest = ops.min(x, axis=(1, 2), keepdims=True)
     highest = ops.max(x, axis=(1, 2), keepdims=True)
     if padding == "zeros":  # the zeros read outside the image belong to its range

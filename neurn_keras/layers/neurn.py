@@ -5,12 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from neurn_keras.layers.local_std import (
-    BLOCK_BYTES,
-    PADDINGS,
-    neurn_moments,
-    normalize_per_image,
-)
+from neurn_keras.layers.local_std import PADDINGS, neurn_moments_pooled, normalize_per_image
 
 METHODS = ("moments", "patches")
 
@@ -50,8 +45,9 @@ class NeuRN(keras.layers.Layer):
         kernel_size: odd window size k >= 1 (k = 1 gives zeros). The paper does not fix
             k; 5 is our default.
         method: ``"moments"`` (box-filter moments E[x²] − E[x]² with ``keras.ops``, fast,
-            every backend, error below 2e-3 on 0..255 images; on TensorFlow it runs as
-            one XLA-compiled function, also inside a graph-mode model) or ``"patches"``
+            every backend, error below 2e-3 on 0..255 images; compiled by XLA on
+            TensorFlow, also inside a graph-mode model or a ``tf.data`` map, and by
+            ``jax.jit`` on JAX; average pooling op by op on PyTorch) or ``"patches"``
             (``tf.image.extract_patches`` and an exact standard deviation; TensorFlow
             backend only, k² times the memory).
         padding: ``"reflect"`` (mirror without repeating the edge pixel, numpy
@@ -113,16 +109,11 @@ class NeuRN(keras.layers.Layer):
 
             run = compiled_neurn_moments(self.kernel_size, self.padding, work_dtype, out_dtype)
             return run(inputs)
-        # PyTorch runs it op by op; blocks of images are for CPU caches
-        on_cpu = getattr(getattr(inputs, "device", None), "type", "cpu") == "cpu"
-        return neurn_moments(
-            inputs,
-            self.kernel_size,
-            self.padding,
-            dtype=work_dtype,
-            output_dtype=out_dtype,
-            block_bytes=BLOCK_BYTES if on_cpu else 2**62,
+        # PyTorch runs op by op: pooling, a few library calls over the whole batch
+        sigma_over_peak = neurn_moments_pooled(
+            ops.cast(inputs, work_dtype), self.kernel_size, self.padding
         )
+        return ops.cast(sigma_over_peak, out_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
