@@ -5,7 +5,7 @@ map, under ``jax.jit``, in a Keras model's ``predict`` and training step) the la
 an elementwise pass over the same float32 tensor (``x * 1.5``, or ``Rescaling(1.5)`` in
 a model) are built and called the same way and timed in the same process, alternating
 round by round, so that a shared machine's drifts hit both alike; the table gives the
-ratio of the medians. Each backend runs in its own process (Keras fixes the backend at
+ratio of the best rounds. Each backend runs in its own process (Keras fixes the backend at
 import).
 
     python -m benchmarks.neurn_layer                  # docs/results/neurn_layer.md
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -87,8 +86,12 @@ def test_images(batch: int, side: int, seed: int = 0):
     return x
 
 
-def median_seconds(functions: dict, rounds: int, repeats: int) -> dict[str, float]:
-    """Median time per call of each function (which must block), alternating every round."""
+def best_seconds(functions: dict, rounds: int, repeats: int) -> dict[str, float]:
+    """Time per call of each function (which must block): the best of alternating rounds.
+
+    The best round, not the median: on a shared machine other processes only ever add
+    time, and they add it to whichever function happens to be running.
+    """
     for fn in functions.values():  # compile and warm up
         fn()
         fn()
@@ -99,7 +102,7 @@ def median_seconds(functions: dict, rounds: int, repeats: int) -> dict[str, floa
             for _ in range(repeats):
                 fn()
             samples[name].append((time.perf_counter() - start) / repeats)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: min(values) for name, values in samples.items()}
 
 
 def _models(layer, shape):
@@ -199,7 +202,7 @@ def measure_backend(backend: str, configs, kernel_sizes, rounds: int, repeats: i
                     timed["floor"] = extra["floor"]
                 if path == "tf.function":
                     timed["patches"] = extra["patches"]
-                seconds = median_seconds(timed, rounds, repeats)
+                seconds = best_seconds(timed, rounds, repeats)
                 yield {
                     "backend": backend,
                     "batch": batch,
@@ -240,7 +243,7 @@ def retracing_check() -> dict:
 
 
 def mobilenet_overhead(rounds: int, steps: int, batch: int = 256) -> dict:
-    """Median training-step time of MobileNetV2 at 32×32×3 without and with NeuRN (k=5)."""
+    """Training-step time of MobileNetV2 at 32×32×3 without and with NeuRN (k=5), best round."""
     import keras
     import numpy as np
 
@@ -263,7 +266,7 @@ def mobilenet_overhead(rounds: int, steps: int, batch: int = 256) -> dict:
         name: (lambda m=m: [m.train_on_batch(x, y) for _ in range(steps)])
         for name, m in models.items()
     }
-    seconds = median_seconds(calls, rounds, 1)
+    seconds = best_seconds(calls, rounds, 1)
     return {
         "batch": batch,
         "without_s": seconds["without"] / steps,
@@ -312,7 +315,7 @@ def gpu_measure(backend: str, rounds: int, repeats: int) -> dict:
             "copy": timed_call(lambda: tensor.clone()),
         }
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    seconds = median_seconds(timed, rounds, repeats)
+    seconds = best_seconds(timed, rounds, repeats)
     moved = 2 * x.nbytes  # one read of the images, one write of the output
     out = keras.ops.convert_to_numpy(layer(x[:REFERENCE_IMAGES]))
     error = float(np.abs(out - reference(x[:REFERENCE_IMAGES], 5)).max())
@@ -328,7 +331,7 @@ def gpu_measure(backend: str, rounds: int, repeats: int) -> dict:
 
 def worker(backend: str, quick: bool, gpu: bool) -> None:
     """Runs in a subprocess whose KERAS_BACKEND is ``backend``; prints result lines."""
-    rounds, repeats = (3, 2) if quick else (7, 3)
+    rounds, repeats = (3, 2) if quick else (9, 3)
     if gpu:
         print(MARK + json.dumps(gpu_measure(backend, rounds, repeats)), flush=True)
         return
@@ -561,7 +564,7 @@ def main(argv=None) -> None:
         'NeuRN\'s time (`method="moments"`, reflect padding) over the time of an '
         "elementwise pass (`x * 1.5`) on the same float32 tensor of raw 0..255 pixels "
         "(noise with flat regions), both called the same way, measured in the same "
-        "process (medians of alternating rounds). Paths:\n\n"
+        "process (best of alternating rounds). Paths:\n\n"
         f"{notes}\n\n"
         "### TensorFlow\n\n"
         f"{backend_table([r for r in rows if r['backend'] == 'tensorflow'], 'tensorflow')}\n\n"

@@ -188,9 +188,9 @@ def _column_sums(vertical, kernel_size: int, padding: str, channels: int, fill):
 
 def _block_parts(x, centre, kernel_size: int, padding: str, dtype: str, output_dtype: str):
     """NeuRN of a block (n, H, W, C): ``[(first column, (n, H, columns·C)), ...]``."""
-    n, height, width, channels = x.shape
+    _, height, width, channels = x.shape
     pad = kernel_size // 2
-    flat = ops.reshape(ops.cast(x, dtype), (n, height, width * channels))
+    flat = ops.reshape(ops.cast(x, dtype), (-1, height, width * channels))
     fill = -centre[:, :, :channels]  # what a zero outside the image becomes after centring
     padded = _computed_once(_pad_rows(flat - centre, pad, padding, -centre))
     vertical = ops.stack(
@@ -228,7 +228,7 @@ def normalize_per_image(sigma):
 
 
 def block_size(height: int, width: int, channels: int, block_bytes: int = BLOCK_BYTES) -> int:
-    """Images per block: about ``block_bytes`` of float32 input, at least one."""
+    """Most images per block: ``block_bytes`` of float32 input, at least one."""
     return max(1, block_bytes // (4 * height * width * channels))
 
 
@@ -236,28 +236,32 @@ def _joined(parts):
     return ops.concatenate([part for _, part in parts], axis=2)
 
 
-def _map_blocks(fn, x, centre, n: int, output_dtype: str):
-    """``fn`` over blocks of ``n`` images (the last block overlaps the one before).
+def _map_blocks(fn, x, centre, block: int, output_dtype: str):
+    """``fn`` over the batch in blocks of at most ``block`` images, as even as they go.
 
-    Returns the flat output (B, H, W·C).
+    ``count = ceil(B / block)`` blocks of ``n = ceil(B / count)`` images: the last block
+    starts at ``B - n`` and overlaps the one before by fewer than ``count`` images. With a
+    batch size unknown when traced (a TensorFlow graph) ``n`` is a tensor, which XLA
+    resolves when it compiles for the actual batch size. Returns the flat (B, H, W·C).
     """
     _, height, width, channels = x.shape
-    batch = x.shape[0]
+    row = width * channels
+    batch = x.shape[0] if x.shape[0] is not None else ops.shape(x)[0]
+    count = (batch + block - 1) // block
+    n = (batch + count - 1) // count
+    if isinstance(count, int) and count == 1:
+        return _joined(fn(x, _materialized(centre)))
     if keras.backend.backend() == "torch":  # op by op: a list of blocks, one concatenation
         starts = [min(s, batch - n) for s in range(0, batch, n)]
         blocks = [_joined(fn(x[s : s + n], centre[s : s + n])) for s in starts]
-        if len(starts) > 1 and starts[-1] != starts[-2] + n:
+        if starts[-1] != starts[-2] + n:
             blocks[-1] = blocks[-1][starts[-2] + n - starts[-1] :]
         return ops.concatenate(blocks, axis=0)
-    if batch is None:
-        batch = ops.shape(x)[0]
-    count = (batch + n - 1) // n
-    row = width * channels
 
     def body(i, out):
         start = ops.minimum(i * n, batch - n)
-        block = ops.slice(x, (start, 0, 0, 0), (n, height, width, channels))
-        for first, part in fn(block, ops.slice(centre, (start, 0, 0), (n, 1, row))):
+        images = ops.slice(x, (start, 0, 0, 0), (n, height, width, channels))
+        for first, part in fn(images, ops.slice(centre, (start, 0, 0), (n, 1, row))):
             out = ops.slice_update(out, (start, 0, first * channels), part)
         return out
 
@@ -281,7 +285,7 @@ def neurn_moments(
         padding: ``"reflect"`` or ``"zeros"``.
         dtype: the dtype of the statistics (``"float32"`` or ``"float64"``).
         output_dtype: the dtype of the result (default: ``dtype``).
-        block_bytes: about how much float32 input each block of images holds.
+        block_bytes: about how much float32 input each block of images holds at most.
 
     Returns:
         Tensor of x's shape, in ``output_dtype``, each image in [0, 1].
@@ -293,23 +297,12 @@ def neurn_moments(
     if height is None or width is None:
         out = neurn_moments_pooled(ops.cast(x, dtype), kernel_size, padding)
         return ops.cast(out, output_dtype)
-    centre = _centre_rows(x, dtype)
-    n = block_size(height, width, channels, block_bytes)
 
     def block(images, rows):
         return _block_parts(images, rows, kernel_size, padding, dtype, output_dtype)
 
-    batch = x.shape[0]
-    if batch is not None and batch <= n:
-        flat = _joined(block(x, _materialized(centre)))
-    elif batch is None:  # a traced TensorFlow graph: pad up to one block, crop after
-        batch = ops.shape(x)[0]
-        extra = ops.maximum(n - batch, 0)
-        x = ops.pad(x, [(0, extra), (0, 0), (0, 0), (0, 0)])
-        centre = ops.pad(centre, [(0, extra), (0, 0), (0, 0)])
-        flat = _map_blocks(block, x, centre, n, output_dtype)[:batch]
-    else:
-        flat = _map_blocks(block, x, centre, n, output_dtype)
+    most = block_size(height, width, channels, block_bytes)
+    flat = _map_blocks(block, x, _centre_rows(x, dtype), most, output_dtype)
     return ops.reshape(flat, (-1, height, width, channels))
 
 
