@@ -2,12 +2,12 @@
 
 Each backend runs in its own process (a Keras backend is fixed when Keras is imported):
 DigitNet and MobileNetV2 (``weights=None``), with NeuRN, at 32x32x3 and batch 256, are
-trained with ``Model.fit`` on the package's backend-neutral ``TrainingStream``, exactly
-as ``python -m neurn_keras.train`` feeds them. On TensorFlow the same model is also fed
-by a ``tf.data`` pipeline over the same in-memory arrays, the obvious TensorFlow-only
-alternative, to show whether it would be worth having. Images per second are the
-median over rounds of ``STEPS`` steps after a warm-up epoch; ratios are against the
-TensorFlow backend with the ``TrainingStream``, measured by the same script run.
+trained with ``Model.fit`` on the package's backend-neutral ``TrainingStream`` (a Keras
+``PyDataset``). On TensorFlow the same model is also fed the same batches by the
+``tf.data`` pipeline of ``training/batches_tf.py``, which ``python -m neurn_keras.train``
+uses there because it is faster; elsewhere it uses the ``TrainingStream``. Images per
+second are the median over rounds of ``STEPS`` steps after a warm-up epoch; ratios are
+against TensorFlow with the ``TrainingStream``, measured by the same script run.
 
     python -m benchmarks.training_throughput                  # table on this machine
     python -m benchmarks.training_throughput --update-readme
@@ -42,25 +42,6 @@ def _fit_seconds(model, data, steps: int) -> float:
     return time.perf_counter() - started
 
 
-def tf_data_stream(x, y, seed: int):
-    """The TensorFlow-only alternative: an endless shuffled tf.data stream of the arrays."""
-    import tensorflow as tf
-
-    images, labels = tf.constant(x), tf.constant(y)
-
-    def gather(index):
-        return tf.cast(tf.gather(images, index), tf.float32), tf.gather(labels, index)
-
-    return (
-        tf.data.Dataset.range(len(x))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .repeat()
-        .batch(BATCH)
-        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-
-
 def worker(rounds: int) -> dict:
     """In one backend's process: images/s per model (and pipeline, on TensorFlow)."""
     import keras
@@ -74,7 +55,9 @@ def worker(rounds: int) -> dict:
     y = rng.integers(0, 10, IMAGES).astype(np.int64)
     pipelines = {"TrainingStream": lambda: TrainingStream(x, y, BATCH, seed=0)}
     if keras.backend.backend() == "tensorflow":
-        pipelines["tf.data"] = lambda: tf_data_stream(x, y, seed=0)
+        from neurn_keras.training.batches_tf import tf_training_stream
+
+        pipelines["tf.data"] = lambda: tf_training_stream(TrainingStream(x, y, BATCH, seed=0))
     out = {}
     for name in MODELS:
         keras.utils.set_random_seed(0)
@@ -139,8 +122,9 @@ def page(results: dict[str, dict], skipped: list[str]) -> str:
         f"Training throughput of `Model.fit` at 32×32×3, batch {BATCH}, Adam, NeuRN in front "
         f"(median of {ROUNDS} rounds of {STEPS} steps after a warm-up), on "
         f"{platform.machine()} with {cores} CPU cores. `TrainingStream` is the package's "
-        "backend-neutral input pipeline (what `python -m neurn_keras.train` uses on every "
-        "backend); `tf.data` is the TensorFlow-only alternative over the same arrays. "
+        "backend-neutral input pipeline (a Keras `PyDataset`), which `python -m "
+        "neurn_keras.train` uses on JAX and PyTorch; on TensorFlow it feeds the same batches "
+        "through `tf.data` instead, the faster of the two there. "
         "Ratios: images/s against TensorFlow with `TrainingStream`, measured in the same "
         "script run."
     )

@@ -63,6 +63,17 @@ class TrainingStream(keras.utils.PyDataset):
         return self.x[chosen].astype(np.float32), self.y[chosen]
 
 
+def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, start_batch=0):
+    """What ``fit`` trains on: a ``TrainingStream``, or on TensorFlow the same batches as a
+    faster ``tf.data`` pipeline (``batches_tf.py``)."""
+    stream = TrainingStream(x, y, batch_size, seed, start_batch)
+    if keras.backend.backend() != "tensorflow":
+        return stream
+    from neurn_keras.training.batches_tf import tf_training_stream
+
+    return tf_training_stream(stream)
+
+
 class ArrayBatches(keras.utils.PyDataset):
     """Fixed batches of ``(float32 images, labels)`` in order, for validation and tests.
 

@@ -183,7 +183,7 @@ def fit(model, config: RunConfig, run: RunDirectory, split: Split, state, progre
     """
 
     from neurn_keras.training.backup import EpochBackup, read_backup, restore
-    from neurn_keras.training.batches import ArrayBatches, TrainingStream
+    from neurn_keras.training.batches import ArrayBatches, training_batches
     from neurn_keras.training.callbacks import (
         AtomicModelCheckpoint,
         EpochRecorder,
@@ -205,7 +205,7 @@ def fit(model, config: RunConfig, run: RunDirectory, split: Split, state, progre
         restore(trainer, backup)
         state, start_epoch = backup.state, backup.epoch
     clean_history(run.history, after_epoch=start_epoch)
-    stream = TrainingStream(
+    stream = training_batches(
         split.x_train,
         split.y_train,
         config.batch_size,

@@ -74,3 +74,18 @@ def test_mismatched_arrays_are_refused():
         TrainingStream(x, y[:9], 4, 0)
     with pytest.raises(ValueError, match="no training images"):
         TrainingStream(x[:0], y[:0], 4, 0)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the tf.data stream")
+@pytest.mark.parametrize("start_batch", [0, 5, 7])
+def test_tf_data_stream_gives_the_same_batches(start_batch):
+    from neurn_keras.training.batches_tf import tf_training_stream
+
+    x, y = arrays(10)
+    stream = TrainingStream(x, y, batch_size=4, seed=11, start_batch=start_batch)
+    fast = list(tf_training_stream(stream).take(7).as_numpy_iterator())
+    for index, (images, labels) in enumerate(fast):
+        expected_images, expected_labels = stream[index]
+        np.testing.assert_array_equal(images, expected_images)
+        np.testing.assert_array_equal(labels, expected_labels)
+        assert images.dtype == np.float32

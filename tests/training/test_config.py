@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from neurn_keras.cli.train import build_parser, config_from_args
 from neurn_keras.errors import ArgumentError
-from neurn_keras.train import build_parser, config_from_args
 from neurn_keras.training import PROTOCOLS, RunConfig
 
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from neurn_keras.sweep import build_parser, grid_cells, main
+from neurn_keras.cli.sweep import build_parser, grid_cells, main
 from neurn_keras.training import load_record, train_and_evaluate
 from neurn_keras.training.grid import cell_dir, cell_status
 from neurn_keras.training.rundir import RunDirectory
@@ -77,7 +77,7 @@ def test_sweep_skips_done_cells_and_runs_the_others(real_data_dir, tmp_path, cap
     assert "2 complete (skipped), 0 to resume, 0 new" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in runs.rglob("*") if p.is_file()} == stamps
 
-    from neurn_keras.table import main as table
+    from neurn_keras.cli.table import main as table
 
     assert table([str(runs)]) == 0
     rows = capsys.readouterr().out.splitlines()[2:4]

@@ -9,7 +9,7 @@ import json
 import pytest
 from scipy import stats
 
-from neurn_keras.table import main
+from neurn_keras.cli.table import main
 from neurn_keras.training.record import collect_records as collect_results
 from neurn_keras.training.tables import (
     PAPER_TRANSFERS,

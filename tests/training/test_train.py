@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from neurn_keras import applications
-from neurn_keras.train import main
+from neurn_keras.cli.train import main
 from neurn_keras.training import callbacks, load_record, train_and_evaluate
 
 TINY_ARGV = ["--train-limit", "300", "--test-limit", "64", "--batch-size", "64"]

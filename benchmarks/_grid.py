@@ -1,0 +1,159 @@
+"""Benchmark grids run cell by cell, resumably, each finished cell's record kept in the repo.
+
+A cell is one ``python -m neurn_keras.train`` run (its own process, its own run
+directory under ``runs/``, which git ignores). When it finishes, its ``results.json``,
+its ``history.csv`` and any checks made on its saved model go to one small JSON file in
+the repository (``docs/results/<page>/<grid>/<cell>.json``): the results pages are
+generated from those files alone, so cells run on other machines (the GPU) come back as
+files and join the page. Running a grid again skips every cell whose file exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neurn_keras.training import RunConfig, RunRecord, load_record
+
+
+@dataclass
+class Finished:
+    """A finished cell as kept in the repository."""
+
+    record: RunRecord
+    history: list[dict] = field(default_factory=list)
+    checks: dict = field(default_factory=dict)
+
+
+class CellStore:
+    """The folder of finished cells of one grid (one JSON file per cell)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def path(self, config: RunConfig) -> Path:
+        return self.directory / f"{config.cell_name()}.json"
+
+    def has(self, config: RunConfig) -> bool:
+        return self.path(config).is_file()
+
+    def save(self, config: RunConfig, finished: Finished) -> None:
+        from neurn_keras.files import atomic_write_text
+
+        data = {
+            "record": finished.record.to_json(),
+            "history": finished.history,
+            "checks": finished.checks,
+        }
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+        atomic_write_text(self.path(config), text)
+
+    def load(self) -> list[Finished]:
+        out = []
+        for path in sorted(self.directory.glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            record = RunRecord.from_json(data["record"], str(path))
+            record.path = str(path)
+            out.append(Finished(record, data.get("history", []), data.get("checks", {})))
+        return out
+
+
+def read_history(run_dir: Path) -> list[dict]:
+    """``history.csv`` as a list of rows of numbers."""
+    path = run_dir / "history.csv"
+    if not path.exists():
+        return []
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    return [{key: float(value) for key, value in row.items()} for row in rows]
+
+
+def train_argv(config: RunConfig, output: Path, data_dir: Path | None) -> tuple[str, ...]:
+    argv = [*config.to_argv(), "--output", str(output), "--progress", "lines"]
+    if data_dir is not None:
+        argv += ["--data-dir", str(data_dir)]
+    return tuple(argv)
+
+
+def run_cells(
+    cells: Iterable[RunConfig],
+    runs_dir: Path,
+    store: CellStore,
+    data_dir: Path | None = None,
+    checks: Callable[[RunRecord, Path], dict] | None = None,
+    max_minutes: float | None = None,
+    log: Callable[[str], None] = print,
+) -> list[str]:
+    """Runs every cell not in ``store`` (each in its own process) and stores it when done.
+
+    Args:
+        checks: called with the finished record and run directory; its dict is stored.
+        max_minutes: start no new cell after this many minutes (a slice of a long grid).
+
+    Returns:
+        The names of the cells that failed (their ``train.log`` says why).
+    """
+    from neurn_keras.training.launchers import Job, run_job
+
+    started = time.monotonic()
+    todo = [cell for cell in cells if not store.has(cell)]
+    log(f"{len(todo)} cells to run; finished cells go to {store.directory}")
+    failed = []
+    for number, cell in enumerate(todo, 1):
+        if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
+            log(f"the {max_minutes:g}-minute budget is spent; {len(todo) - number + 1} cells left")
+            break
+        output = runs_dir / cell.cell_name()
+        log(f"[{number}/{len(todo)}] {cell.cell_name()}")
+        cell_started = time.monotonic()
+        code = run_job(Job(cell.cell_name(), output, train_argv(cell, output, data_dir)))
+        if code != 0:
+            log(f"  FAILED (exit {code}); see {output / 'train.log'}")
+            failed.append(cell.cell_name())
+            if code == 130:
+                raise KeyboardInterrupt
+            continue
+        record = load_record(output / "results.json")
+        extra = checks(record, output) if checks else {}
+        store.save(cell, Finished(record, read_history(output), extra))
+        accuracy = ", ".join(f"{k} {100 * v:.1f}" for k, v in record.accuracy.items())
+        log(f"  done in {(time.monotonic() - cell_started) / 60:.1f} min: {accuracy}")
+    return failed
+
+
+def batchnorm_check(record: RunRecord, run_dir: Path, images: int = 1000, batch: int = 256):
+    """The source test accuracy of the saved model in inference mode (moving statistics)
+    and with each batch's own statistics, on the first ``images`` test images."""
+    import keras
+    import numpy as np
+
+    from neurn_keras import datasets
+    from neurn_keras.training.precise_bn import batchnorm_layers
+
+    model = keras.models.load_model(run_dir / "model.keras")
+    if not batchnorm_layers(model):
+        return {}
+    x, y = datasets.load_domain(record.source, "test", limit=images)
+    x = datasets.prepare(x, tuple(record.input_shape)).astype("float32")
+    inference = model.predict(x, batch_size=batch, verbose=0).argmax(-1)
+    batch_statistics = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(model(x[i : i + batch], training=True)).argmax(-1)
+            for i in range(0, len(x), batch)
+        ]
+    )
+    return {
+        "batchnorm": {
+            "images": len(y),
+            "inference": float(np.mean(inference == y)),
+            "batch_statistics": float(np.mean(batch_statistics == y)),
+        }
+    }
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}"

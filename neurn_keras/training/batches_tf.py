@@ -1,0 +1,43 @@
+"""The training stream as a ``tf.data`` pipeline: the same batches, faster on TensorFlow.
+
+Keras feeds a ``PyDataset`` to TensorFlow through a Python generator; on a 2-core CPU a
+``tf.data`` pipeline that gathers the batches in the graph trains DigitNet and
+MobileNetV2 1.3-1.4x faster (``benchmarks/training_throughput.py``). It reads the very
+batches :class:`~neurn_keras.training.batches.TrainingStream` gives (the same
+per-pass permutations of ``epoch_order``, cut into the same batches), so a run's
+numbers do not depend on which of the two fed it. TensorFlow only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from neurn_keras.training.batches import TrainingStream, epoch_order
+
+FOREVER = 1 << 31  # passes in the stream; fit() stops it
+
+
+def tf_training_stream(stream: TrainingStream) -> tf.data.Dataset:
+    """``stream``'s batches, from its ``start_batch`` on, as an endless ``tf.data`` pipeline."""
+    count, batch_size, seed = len(stream.x), stream.batch_size, stream.seed
+    images = tf.constant(stream.x)
+    labels = tf.constant(stream.y)
+    first_pass, skip = divmod(stream.start_batch, stream.batches_per_pass)
+
+    def pass_order(epoch):
+        order = tf.numpy_function(
+            lambda e: epoch_order(count, seed, int(e)).astype(np.int64), [epoch], tf.int64
+        )
+        return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [count])).batch(batch_size)
+
+    def gather(index):
+        return tf.cast(tf.gather(images, index), tf.float32), tf.gather(labels, index)
+
+    return (
+        tf.data.Dataset.range(first_pass, FOREVER)
+        .flat_map(pass_order)
+        .skip(skip)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
