@@ -40,7 +40,8 @@ DIGITS10K = Protocol(
         "single-source digits as in RandConv (Xu et al., ICLR 2021) and Pro-RandConv "
         "(Choi et al., CVPR 2023): DigitNet, the first 10,000 MNIST training images at "
         "32x32 RGB (10% held out for model selection), 10,000 Adam steps of batch 32 at "
-        "lr 1e-4, the best of 20 validations kept, no early stop"
+        "lr 1e-4, validated every 250 steps, the best validation kept, no early stop "
+        "(RandConv's exp_mnist10k.sh)"
     ),
     settings=MappingProxyType(
         {
@@ -52,7 +53,7 @@ DIGITS10K = Protocol(
             "batch_size": 32,
             "lr": 1e-4,
             "steps": 10000,
-            "eval_every": 500,
+            "eval_every": 250,
             "patience": None,
         }
     ),

@@ -357,19 +357,19 @@ def _render_csv(table: Table) -> str:
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """NeuRN minus its baseline (the same row without NeuRN) for one transfer, seed by seed."""
+    """One row minus another (its baseline) on one transfer, seed by seed."""
 
     backbone: str
-    label: str  # the NeuRN row's label
+    label: str  # the compared row's label
     baseline_label: str
     transfer: Transfer
     seeds: tuple[int, ...]
     baseline: tuple[float, ...]
-    neurn: tuple[float, ...]
+    compared: tuple[float, ...]
 
     @property
     def differences(self) -> tuple[float, ...]:
-        return tuple(n - b for n, b in zip(self.neurn, self.baseline, strict=True))
+        return tuple(n - b for n, b in zip(self.compared, self.baseline, strict=True))
 
     @property
     def mean_difference(self) -> float:
@@ -383,8 +383,31 @@ class PairedComparison:
             return None
         from scipy import stats
 
-        result = stats.ttest_rel(self.neurn, self.baseline)
+        result = stats.ttest_rel(self.compared, self.baseline)
         return None if math.isnan(result.pvalue) else float(result.pvalue)
+
+
+def compare_rows(row: Row, baseline: Row, columns) -> list[PairedComparison]:
+    """``row`` against ``baseline`` on each transfer of ``columns``, on the seeds both have."""
+    out = []
+    for column in columns:
+        if column[0] == column[1]:
+            continue
+        ours, theirs = row.cells.get(column, {}), baseline.cells.get(column, {})
+        seeds = tuple(sorted(set(ours) & set(theirs)))
+        if seeds:
+            out.append(
+                PairedComparison(
+                    row.backbone,
+                    row.label,
+                    baseline.label,
+                    column,
+                    seeds,
+                    tuple(theirs[s] for s in seeds),
+                    tuple(ours[s] for s in seeds),
+                )
+            )
+    return out
 
 
 def paired_comparisons(table: Table) -> list[PairedComparison]:
@@ -396,35 +419,30 @@ def paired_comparisons(table: Table) -> list[PairedComparison]:
             continue
         base = row.method.without_neurn()
         baseline = next((r for r in table.rows if r.group == row.group and r.method == base), None)
-        if baseline is None:
-            continue
-        for column in table.columns:
-            if column[0] == column[1]:
-                continue
-            ours, theirs = row.cells.get(column, {}), baseline.cells.get(column, {})
-            seeds = tuple(sorted(set(ours) & set(theirs)))
-            if seeds:
-                out.append(
-                    PairedComparison(
-                        row.backbone,
-                        row.label,
-                        baseline.label,
-                        column,
-                        seeds,
-                        tuple(theirs[s] for s in seeds),
-                        tuple(ours[s] for s in seeds),
-                    )
-                )
+        if baseline is not None:
+            out += compare_rows(row, baseline, table.columns)
     return out
 
 
+def holm_adjusted(p_values: list[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (None stays None and is not counted as a test)."""
+    tested = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, index) in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * p))
+        adjusted[index] = running
+    return adjusted
+
+
 def render_paired(comparisons: list[PairedComparison]) -> str:
-    """A Markdown table: per NeuRN row and transfer, the per-seed differences and a paired test."""
-    header = ["NeuRN row", "transfer", "baseline %", "NeuRN %", "per-seed Δ (pp)", "mean Δ", "p"]
+    """A Markdown table: per compared row and transfer, the per-seed differences and a paired
+    test."""
+    header = ["row", "transfer", "baseline %", "row %", "per-seed Δ (pp)", "mean Δ", "p"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for c in comparisons:
         base = statistics.fmean(c.baseline) * 100
-        ours = statistics.fmean(c.neurn) * 100
+        ours = statistics.fmean(c.compared) * 100
         diffs = ", ".join(f"{100 * d:+.2f}" for d in c.differences)
         p = "–" if c.p_value is None else f"{c.p_value:.3f}"
         cells = [

@@ -64,7 +64,7 @@ def test_digits10k_protocol_is_the_literatures_schedule():
     assert (config.batch_size, config.lr, config.steps, config.patience) == (32, 1e-4, 10000, None)
     assert config.protocol == "digits10k" and config.protocol_deviations() == {}
     short = RunConfig.for_protocol("digits10k", steps=300, eval_every=100)
-    assert short.protocol_deviations() == {"steps": [10000, 300], "eval_every": [500, 100]}
+    assert short.protocol_deviations() == {"steps": [10000, 300], "eval_every": [250, 100]}
     assert set(PROTOCOLS) == {"digits10k"}
 
 

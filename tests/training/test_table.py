@@ -151,6 +151,14 @@ def test_paired_comparison_per_transfer(runs):
     assert "| DigitNet+NeuRN | M→U | 60.00 | 70.00 | +10.00, +5.00, +15.00 | +10.00 |" in text
 
 
+def test_holm_adjusted_p_values():
+    from neurn_keras.training.tables import holm_adjusted
+
+    # sorted 0.01, 0.02, 0.04 over three tests: 0.03, 0.04, 0.04 (monotone), None kept
+    assert holm_adjusted([0.04, None, 0.01, 0.02]) == pytest.approx([0.04, None, 0.03, 0.04])
+    assert holm_adjusted([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+
+
 def test_default_columns_are_the_sources_and_the_transfers_with_runs(runs):
     table = build_table(collect_results(runs)[0])
     assert [transfer_label(c) for c in table.columns] == [

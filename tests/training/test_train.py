@@ -194,7 +194,7 @@ def test_a_short_digits10k_run_with_an_augmentation(real_data_dir, tmp_path, cap
     record = load_record(output / "results.json")
     assert (record.protocol, record.augment, record.consistency) == ("digits10k", "randconv", 10)
     assert record.protocol_deviations == {
-        "steps": [10000, 60], "eval_every": [500, 20], "train_limit": [10000, 500]
+        "steps": [10000, 60], "eval_every": [250, 20], "train_limit": [10000, 500]
     }  # fmt: skip
     assert record.steps_run == 60 and record.epochs_run == 3 and record.max_epochs == 3
     assert record.train_images == 450 and record.config["batch_size"] == 32
