@@ -13,6 +13,8 @@ import argparse
 import sys
 from collections.abc import Callable, Mapping
 
+from neurn_keras._startup import import_keras
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -100,16 +102,20 @@ def run_cli(
     body: Callable[[], int],
     interrupted: str = "run the same command again to resume",
     flags: Mapping[str, str] | None = None,
+    needs_keras: bool = True,
 ) -> int:
     """Runs ``body``: bad input -> one line and exit 2, Ctrl-C -> ``interrupted``, 130.
 
     Bad input is a ``UsageError`` or a ``neurn_keras.errors.NeurnError``, whose
     argument names are shown as flags (``flags`` maps the ones that are not
-    ``--`` + the name with dashes).
+    ``--`` + the name with dashes). Keras is imported here, after the arguments were
+    parsed, unless ``needs_keras`` is false.
     """
     from neurn_keras.errors import NeurnError
 
     try:
+        if needs_keras:
+            import_keras()
         return body()
     except NeurnError as error:
         message = error.render(lambda name: flag(name, flags))

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(records)} runs -> {args.output}")
         return 0
 
-    return cli.run_cli(PROG, body)
+    return cli.run_cli(PROG, body, needs_keras=False)
 
 
 if __name__ == "__main__":

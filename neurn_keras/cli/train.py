@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         config = config_from_args(args).validate()
+        cli.import_keras()
         from neurn_keras.training.run import train_and_evaluate
 
         output = args.output or Path("runs") / config.cell_name()
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {Path(output) / 'results.json'}")
         return 0
 
-    return cli.run_cli(PROG, body)
+    return cli.run_cli(PROG, body, needs_keras=False)
 
 
 if __name__ == "__main__":

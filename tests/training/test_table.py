@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 from scipy import stats
@@ -223,3 +225,18 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, kind):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("python -m neurn_keras.table: error:")
+
+
+def test_table_reads_runs_without_importing_keras(tmp_path):
+    write_record(tmp_path, "a", "digitnet", True, "mnist", 0, {"usps": 0.5})
+    write_record(tmp_path, "b", "digitnet", False, "mnist", 0, {"usps": 0.4})
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "neurn_keras.table", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "M→U" in result.stdout and "50.0" in result.stdout
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert not {"keras", "tensorflow", "jax", "torch"} & imported

@@ -1,0 +1,59 @@
+"""How the package starts: quiet TensorFlow, and no Keras at all for a command's ``--help``.
+
+``import neurn_keras`` in a program or notebook imports Keras (and with it the backend) and
+registers every custom layer. Our command-line tools (``python -m neurn_keras.<tool>``,
+``neurn-<tool>``) start without Keras: they parse their arguments first, so ``--help``
+and a bad argument answer at once, and import Keras when there is work to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+def started_as_command(argv: list[str] | None = None, script: str | None = None) -> bool:
+    """Whether this process is ``python -m neurn_keras.<tool>`` or a ``neurn-*`` script."""
+    argv = list(getattr(sys, "orig_argv", sys.argv) if argv is None else argv)
+    script = sys.argv[0] if script is None else script
+    if "-m" in argv[:-1]:
+        module = argv[argv.index("-m") + 1]
+        return module.startswith("neurn_keras.")
+    return Path(script or "").name.startswith("neurn-")
+
+
+@contextlib.contextmanager
+def quiet_tensorflow_import():
+    """Silences what TensorFlow prints to stderr while it loads (``NEURN_TF_LOGS=1`` keeps it).
+
+    TensorFlow writes its startup lines (oneDNN, CUDA drivers) before its logging is set
+    up, so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them; they would bury the one-line errors
+    of our command lines. ``TF_CPP_MIN_LOG_LEVEL`` defaults to 3 here, which hides the
+    ``failed call to cuInit`` line of machines without a GPU (set it yourself to see
+    TensorFlow's C++ errors). An import that fails still raises as usual.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get("NEURN_TF_LOGS") == "1" or "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_keras():
+    """Keras, its backend loaded quietly, and every custom layer of the package registered."""
+    with quiet_tensorflow_import():
+        import keras
+
+    import neurn_keras.applications  # noqa: F401  (registers the adaptation layers)
+    import neurn_keras.layers  # noqa: F401  (registers NeuRN and the baselines)
+
+    return keras
