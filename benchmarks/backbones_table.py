@@ -1,8 +1,10 @@
 """Writes the table of backbones (docs/results/backbones.md, and the README's copy).
 
-Every row is read off a model built by ``neurn_keras.applications``: the parameter count
-at the given input shape and number of classes, and the chain of layers in front of the
-backbone for a 1-channel input of that size, which shows where NeuRN sits.
+One row per backbone, in the order of their declaration (``neurn_keras.backbones``), which
+gives the name, constructor, architecture, code and minimum input size. The rest is read
+off models built by ``neurn_keras.applications``: the parameter count at the given input
+shape and number of classes, and the chain of layers in front of the backbone for a
+1-channel input of that size, which shows where NeuRN sits.
 
     python -m benchmarks.backbones_table                    # docs/results/backbones.md
     python -m benchmarks.backbones_table --readme README.md  # also the README's table
@@ -99,32 +101,28 @@ def adaptation_chain(model, constructor_name: str) -> str:
 
 
 def rows(shape, classes: int) -> list[dict]:
+    """One row per backbone, in the declared order (``neurn_keras.backbones``)."""
     import keras
     from tqdm import tqdm
 
-    from neurn_keras import applications
+    from neurn_keras import applications, backbones
 
     out = []
-    # The wrapped keras.applications families first, then our own, each in registry order.
-    ordered = sorted(
-        applications.BACKBONES.items(),
-        key=lambda item: not item[1].family.source.startswith("keras.applications."),
-    )
-    for name, constructor in tqdm(ordered, desc="backbones"):
-        family = constructor.family
+    for backbone in tqdm(backbones.BACKBONES, desc="backbones"):
+        constructor = applications.BACKBONES[backbone.name]
         keras.backend.clear_session()
         model = constructor(input_shape=shape, classes=classes)
         gray = constructor(input_shape=(shape[0], shape[1], 1), classes=classes)
         out.append(
             {
-                "name": f"`{name}`",
-                "constructor": f"`{constructor.__name__}`",
-                "architecture": family.reference,
-                "code": f"`{family.source}`",
-                "min input": f"{family.min_size}×{family.min_size}",
+                "name": f"`{backbone.name}`",
+                "constructor": f"`{backbone.label}`",
+                "architecture": backbone.reference,
+                "code": f"`{backbone.code}`",
+                "min input": f"{backbone.min_size}×{backbone.min_size}",
                 "parameters": f"{model.count_params():,}",
                 "layers from 1-channel pixels to the backbone": adaptation_chain(
-                    gray, constructor.__name__
+                    gray, backbone.label
                 ),
             }
         )

@@ -4,9 +4,10 @@ Two grids of ``python -m neurn_keras.train`` runs, resumable cell by cell (run t
 script again and only the missing cells are trained; finished cells are kept in
 ``docs/results/table1/<grid>/``, so the page can always be regenerated from the repo):
 
-- ``cpu``: every backbone of ``applications.BACKBONES`` with and without NeuRN (k=5,
-  reflect), source MNIST (its first 10,000 training images), targets USPS, MNIST-M and
-  syn_render, one seed, a budget that fits about 90 minutes of a 2-core CPU (below).
+- ``cpu``: every backbone of ``neurn_keras.backbones``, in its order, with and without
+  NeuRN (k=5, reflect), source MNIST (its first 10,000 training images), targets USPS,
+  MNIST-M and syn_render, one seed, a budget that fits about 90 minutes of a 2-core CPU
+  (below).
 - ``full``: the paper's grid: every backbone, with and without NeuRN, every source
   present (MNIST, USPS, MNIST-M; SVHN when its files exist), every other domain as a
   target, the recipe (Adam 1e-3, batch 256, early stopping with patience 5, at most 100
@@ -58,11 +59,11 @@ class Grid:
     description: str
 
     def cells(self, present: list[str]):
-        from neurn_keras.applications import BACKBONES
+        from neurn_keras import backbones
         from neurn_keras.training import RunConfig
 
         cells = []
-        for backbone in BACKBONES:
+        for backbone in backbones.NAMES:
             for source in (s for s in self.sources if s in present):
                 targets = self.targets or tuple(
                     [d for d in DOMAINS if d != source and d in present] + ["syn_render"]
@@ -332,9 +333,9 @@ def report(present: list[str], update_readme: bool) -> None:
 
 
 def _order(record):
-    from neurn_keras.applications import BACKBONES
+    from neurn_keras import backbones
 
-    return (list(BACKBONES).index(record.backbone), record.neurn, record.source, record.seed)
+    return (backbones.order(record.backbone), record.neurn, record.source, record.seed)
 
 
 def main(argv=None) -> int:

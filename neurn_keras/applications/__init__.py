@@ -8,8 +8,18 @@ In the manner of ``keras.applications``::
     model = applications.Xception(input_shape=(32, 32, 3), classes=10, neurn={"kernel_size": 7})
     model.predict(uint8_images)  # raw 0..255 pixels; resizing, NeuRN, preprocessing inside
 
-``BACKBONES`` maps each name to its constructor; ``min_input_size(name)`` gives the size
-below which inputs are resized up inside the model.
+``BACKBONES`` maps each name to its constructor, in the order of the declaration
+(``neurn_keras.backbones``, which also gives each backbone's sizes and weights without
+importing Keras); ``min_input_size(name)`` gives the size below which inputs are resized
+up inside the model.
+
+Modules: ``family`` (a declared backbone joined to the function that builds it),
+``builder`` (the shared builder and the constructors' docstring), ``registry``
+(``BACKBONES``, ``FAMILIES``), ``weights`` (the ``weights`` argument, ImageNet downloads,
+weight transfer), ``inputs`` (the ``input_shape``/``input_tensor`` check),
+``adaptation`` (the layers in front of the backbone), ``keras_style`` (what our own
+architectures share), and one module per family: ``keras_families``, ``digitnet``,
+``shufflenet_v2``, ``vit``.
 """
 
 from __future__ import annotations
@@ -18,15 +28,7 @@ import keras
 
 from neurn_keras.applications.adaptation import BackbonePreprocessing, GrayToRGB
 from neurn_keras.applications.digitnet import DigitNet
-from neurn_keras.applications.family import (
-    BACKBONES,
-    FAMILIES,
-    Family,
-    WeightsDownloadError,
-    family_of,
-    min_input_size,
-    transfer_weights,
-)
+from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_families import (
     VGG19,
     DenseNet121,
@@ -37,8 +39,18 @@ from neurn_keras.applications.keras_families import (
     ResNet50V2,
     Xception,
 )
+from neurn_keras.applications.registry import (
+    BACKBONES,
+    FAMILIES,
+    check_complete,
+    family_of,
+    min_input_size,
+)
 from neurn_keras.applications.shufflenet_v2 import ChannelShuffle, ChannelSplit, ShuffleNetV2
 from neurn_keras.applications.vit import PositionEmbedding, ViT
+from neurn_keras.applications.weights import WeightsDownloadError, transfer_weights
+
+check_complete()
 
 
 def build_model(
@@ -52,8 +64,8 @@ def build_model(
     """Builds backbone ``name`` (a key of ``BACKBONES``) taking raw pixels.
 
     Args:
-        name: one of ``BACKBONES``: vgg19, efficientnetb0, densenet121, shufflenetv2,
-            xception, nasnetmobile, resnet50v2, inceptionv3, mobilenetv2, vit, digitnet.
+        name: a key of ``BACKBONES``, one of ``neurn_keras.backbones.NAMES`` (e.g.
+            ``"mobilenetv2"``).
         neurn: ``True`` (the default unless ``input_norm`` says otherwise), ``False`` or
             a dict of NeuRN arguments.
         input_shape: ``(height, width, 1 or 3)`` of the raw pixels. With an

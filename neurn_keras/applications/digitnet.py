@@ -21,10 +21,13 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from neurn_keras.applications.family import Family, register_family
+from neurn_keras import backbones
+from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
+from neurn_keras.applications.registry import register_family
 
-MIN_SIZE = 32
+DECLARATION = backbones.get("digitnet")
+MIN_SIZE = DECLARATION.min_size
 
 
 def _dense_head(x):
@@ -48,7 +51,7 @@ def digitnet_backbone(
     ``include_top=False`` returns the (batch, 5, 5, 128) map after the second pooling
     (at 32×32), like VGG's convolutional base.
     """
-    inputs = backbone_input("digitnet", input_tensor, input_shape, MIN_SIZE, MIN_SIZE, weights)
+    inputs = backbone_input(DECLARATION, input_tensor, input_shape, weights)
     x = layers.Conv2D(64, 5, activation="relu", name="conv1")(inputs)
     x = layers.MaxPooling2D(2, name="pool1")(x)
     x = layers.Conv2D(128, 5, activation="relu", name="conv2")(x)
@@ -66,16 +69,4 @@ def digitnet_backbone(
     )
 
 
-DigitNet = register_family(
-    Family(
-        name="digitnet",
-        constructor_name="DigitNet",
-        backbone=digitnet_backbone,
-        source="neurn_keras.applications.digitnet",
-        reference="Volpi et al. 2018; Qiao et al. 2020",
-        min_size=MIN_SIZE,
-        default_size=MIN_SIZE,
-        preprocessing="unit",
-        imagenet_weights=False,
-    )
-)
+DigitNet = register_family(Family.declared("digitnet", digitnet_backbone))

@@ -1,68 +1,35 @@
 """The eight backbones that ``keras.applications`` provides, wrapped (not rewritten).
 
-Minimum sizes are those ``keras.applications`` enforces; preprocessing modes are those
-of each family's ``keras.applications.<module>.preprocess_input``.
+Their declarations (``neurn_keras.backbones``) name the ``keras.applications``
+constructor, Keras's minimum input size and the mode of the family's
+``keras.applications.<module>.preprocess_input``; here each is joined to that constructor.
 """
 
 from __future__ import annotations
 
 import keras
 
-from neurn_keras.applications.family import Family, register_family
-
-_apps = keras.applications
-
-
-def _keras_family(
-    name: str,
-    backbone,
-    reference: str,
-    min_size: int,
-    default_size: int,
-    preprocessing: str,
-    options_doc: str = "",
-) -> Family:
-    return Family(
-        name=name,
-        constructor_name=backbone.__name__,
-        backbone=backbone,
-        source=f"keras.applications.{backbone.__name__}",
-        reference=reference,
-        min_size=min_size,
-        default_size=default_size,
-        preprocessing=preprocessing,
-        imagenet_weights=True,
-        options_doc=options_doc,
-    )
+from neurn_keras import backbones
+from neurn_keras.applications.family import Family
+from neurn_keras.applications.registry import register_family
 
 
-VGG19 = register_family(
-    _keras_family("vgg19", _apps.VGG19, "Simonyan & Zisserman 2015", 32, 224, "caffe")
-)
-EfficientNetB0 = register_family(
-    _keras_family("efficientnetb0", _apps.EfficientNetB0, "Tan & Le 2019", 32, 224, "pixels")
-)
-DenseNet121 = register_family(
-    _keras_family("densenet121", _apps.DenseNet121, "Huang et al. 2017", 32, 224, "torch")
-)
-Xception = register_family(_keras_family("xception", _apps.Xception, "Chollet 2017", 71, 299, "tf"))
-NASNetMobile = register_family(
-    _keras_family("nasnetmobile", _apps.NASNetMobile, "Zoph et al. 2018", 32, 224, "tf")
-)
-ResNet50V2 = register_family(
-    _keras_family("resnet50v2", _apps.ResNet50V2, "He et al. 2016", 32, 224, "tf")
-)
-InceptionV3 = register_family(
-    _keras_family("inceptionv3", _apps.InceptionV3, "Szegedy et al. 2016", 75, 299, "tf")
-)
-MobileNetV2 = register_family(
-    _keras_family(
-        "mobilenetv2",
-        _apps.MobileNetV2,
-        "Sandler et al. 2018",
-        32,
-        224,
-        "tf",
-        options_doc="    alpha: width multiplier, passed to keras.applications.MobileNetV2.\n",
-    )
+def _wrap(name: str, options_doc: str = ""):
+    declaration = backbones.get(name)
+    if not declaration.from_keras:
+        raise ValueError(f"{name}: {declaration.code} is not a keras.applications constructor")
+    function = getattr(keras.applications, declaration.code.removeprefix("keras.applications."))
+    return register_family(Family.declared(name, function, options_doc))
+
+
+VGG19 = _wrap("vgg19")
+EfficientNetB0 = _wrap("efficientnetb0")
+DenseNet121 = _wrap("densenet121")
+Xception = _wrap("xception")
+NASNetMobile = _wrap("nasnetmobile")
+ResNet50V2 = _wrap("resnet50v2")
+InceptionV3 = _wrap("inceptionv3")
+MobileNetV2 = _wrap(
+    "mobilenetv2",
+    options_doc="    alpha: width multiplier, passed to keras.applications.MobileNetV2.\n",
 )

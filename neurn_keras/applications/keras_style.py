@@ -1,39 +1,42 @@
 """Shared pieces of our own ``keras.applications``-style builders (ShuffleNetV2, ViT, DigitNet).
 
-They follow the ``keras.applications`` contract, so the shared builder in ``family.py``
+They follow the ``keras.applications`` contract, so the shared builder (``builder.py``)
 treats them exactly as it treats the Keras families: ``input_tensor`` becomes part of a
 flat functional model, ``include_top=False`` returns the last feature map (or a pooled
-vector), and ``weights`` is ``None`` or a weights-file path loaded by topology.
+vector), and ``weights`` is ``None`` or a weights-file path loaded by topology. Their
+arguments are checked by the same functions as the constructors' (``inputs.py``,
+``weights.py``), with the bounds of the architecture's declaration.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import keras
 
+from neurn_keras.applications.inputs import resolve_input_shape
+from neurn_keras.applications.weights import check_weights
+from neurn_keras.backbones import Backbone
+
 POOLINGS = (None, "avg", "max")
 
 
-def backbone_input(name: str, input_tensor, input_shape, default_size: int, min_size: int, weights):
-    """Validates the common arguments; returns the tensor the architecture starts from."""
-    if weights is not None and not (isinstance(weights, str) and os.path.isfile(weights)):
-        raise ValueError(
-            f"{name}: weights must be None or the path to an existing weights file "
-            f"(no ImageNet weights are published for it), got {weights!r}"
-        )
-    if input_tensor is not None:
-        shape = tuple(input_tensor.shape[1:])
-    elif input_shape is not None:
-        shape = tuple(input_shape)
-    else:
-        shape = (default_size, default_size, 3)
-    if len(shape) != 3 or shape[2] != 3 or any(s is None or s < min_size for s in shape[:2]):
-        raise ValueError(
-            f"{name}: input_shape must be (height, width, 3) with height and width at "
-            f"least {min_size}, got {shape}"
-        )
+def backbone_input(backbone: Backbone, input_tensor, input_shape, weights):
+    """Validates the common arguments; returns the tensor the architecture starts from.
+
+    The input is 3 channels of at least ``backbone.min_size`` (default
+    ``backbone.default_size``); ``weights`` is None or a file (our architectures have no
+    ImageNet weights).
+    """
+    check_weights(backbone, weights)
+    shape = resolve_input_shape(
+        backbone.name,
+        input_shape,
+        input_tensor,
+        default=(backbone.default_size, backbone.default_size, 3),
+        channels=(3,),
+        min_size=backbone.min_size,
+    )
     if input_tensor is None:
         return keras.Input(shape)
     return input_tensor

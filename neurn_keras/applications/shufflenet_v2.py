@@ -21,13 +21,16 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from neurn_keras.applications.family import Family, register_family
+from neurn_keras import backbones
+from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
+from neurn_keras.applications.registry import register_family
 
 STAGES = ((116, 4), (232, 8), (464, 4))
 STEM_FILTERS = 24
 LAST_FILTERS = 1024
-MIN_SIZE = 32
+DECLARATION = backbones.get("shufflenetv2")
+MIN_SIZE = DECLARATION.min_size
 
 
 @keras.saving.register_keras_serializable(package="neurn_keras")
@@ -136,7 +139,7 @@ def shufflenet_v2_backbone(
 
     Expects inputs scaled like torchvision's ("torch" mode: [0, 1], ImageNet mean/std).
     """
-    inputs = backbone_input("shufflenetv2", input_tensor, input_shape, 224, MIN_SIZE, weights)
+    inputs = backbone_input(DECLARATION, input_tensor, input_shape, weights)
     x = layers.ZeroPadding2D(1, name="conv1_pad")(inputs)
     x = layers.Conv2D(STEM_FILTERS, 3, strides=2, use_bias=False, name="conv1_conv")(x)
     x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name="conv1_bn")(x)
@@ -159,16 +162,4 @@ def shufflenet_v2_backbone(
     )
 
 
-ShuffleNetV2 = register_family(
-    Family(
-        name="shufflenetv2",
-        constructor_name="ShuffleNetV2",
-        backbone=shufflenet_v2_backbone,
-        source="neurn_keras.applications.shufflenet_v2",
-        reference="Ma et al. 2018, 1.0×",
-        min_size=MIN_SIZE,
-        default_size=224,
-        preprocessing="torch",
-        imagenet_weights=False,
-    )
-)
+ShuffleNetV2 = register_family(Family.declared("shufflenetv2", shufflenet_v2_backbone))

@@ -15,10 +15,13 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from neurn_keras.applications.family import Family, register_family
+from neurn_keras import backbones
+from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
+from neurn_keras.applications.registry import register_family
 
-MIN_SIZE = 32
+DECLARATION = backbones.get("vit")
+MIN_SIZE = DECLARATION.min_size
 
 
 @keras.saving.register_keras_serializable(package="neurn_keras")
@@ -93,7 +96,7 @@ def vit_backbone(
         raise ValueError(f"vit: patch_size must be an int in [1, {MIN_SIZE}], got {patch_size!r}")
     if hidden_dim % num_heads:
         raise ValueError(f"vit: hidden_dim={hidden_dim} must be divisible by num_heads={num_heads}")
-    inputs = backbone_input("vit", input_tensor, input_shape, MIN_SIZE, MIN_SIZE, weights)
+    inputs = backbone_input(DECLARATION, input_tensor, input_shape, weights)
     grid = (inputs.shape[1] // patch_size, inputs.shape[2] // patch_size)
     x = layers.Conv2D(hidden_dim, patch_size, strides=patch_size, name="patch_embedding")(inputs)
     x = layers.Reshape((grid[0] * grid[1], hidden_dim), name="tokens")(x)
@@ -116,16 +119,9 @@ def vit_backbone(
 
 
 ViT = register_family(
-    Family(
-        name="vit",
-        constructor_name="ViT",
-        backbone=vit_backbone,
-        source="neurn_keras.applications.vit",
-        reference="Dosovitskiy et al. 2021, as ViT-Lite-7/4 of Hassani et al. 2021",
-        min_size=MIN_SIZE,
-        default_size=MIN_SIZE,
-        preprocessing="tf",
-        imagenet_weights=False,
+    Family.declared(
+        "vit",
+        vit_backbone,
         options_doc=(
             "    patch_size: side of the square patches (4).\n"
             "    hidden_dim: token embedding size (256).\n"

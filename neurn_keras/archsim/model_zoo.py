@@ -19,7 +19,8 @@ Cache: one JSON file per model in ``cache_dir`` (default ``$NEURN_CACHE_DIR/arch
 is ``~/.neurn_keras/cache/archsim`` when ``NEURN_CACHE_DIR`` is unset),
 holding the tokens and a fingerprint: the token rules' version (``TOKENS_VERSION``), the
 keras version, and for the project's backbones a hash of the source files of
-``neurn_keras.applications`` and ``neurn_keras.layers``. A file whose fingerprint
+``neurn_keras.applications`` and ``neurn_keras.layers`` and of their declaration
+(``neurn_keras/backbones.py``). A file whose fingerprint
 differs from the current one is rebuilt and overwritten; delete the folder to start over.
 """
 
@@ -59,12 +60,15 @@ class ZooModel:
     fingerprint: dict
 
 
-def _source_hash(*packages: str) -> str:
+def _source_hash(*packages: str, modules: tuple[str, ...] = ()) -> str:
     digest = hashlib.sha256()
+    paths = []
     for package in packages:
         folder = Path(inspect.getfile(importlib.import_module(package))).parent
-        for path in sorted(folder.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        paths += sorted(folder.glob("*.py"))
+    paths += [Path(inspect.getfile(importlib.import_module(module))) for module in modules]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -90,21 +94,24 @@ def keras_application_models() -> dict[str, ZooModel]:
 
 
 def project_models() -> dict[str, ZooModel]:
-    """The project's backbones without and with NeuRN (``nk.vgg19``, ``nk.vgg19+NeuRN``).
+    """The project's backbones without and with NeuRN (``nk.vgg19``, ``nk.vgg19+NeuRN``),
+    in the declared order (``neurn_keras.backbones``).
 
     Empty when ``neurn_keras.applications`` cannot be imported.
     """
     try:
-        from neurn_keras import applications
+        from neurn_keras import applications, backbones
     except ImportError:
         return {}
     fingerprint = {
         "tokens_version": TOKENS_VERSION,
         "keras": keras.__version__,
-        "source": _source_hash("neurn_keras.applications", "neurn_keras.layers"),
+        "source": _source_hash(
+            "neurn_keras.applications", "neurn_keras.layers", modules=("neurn_keras.backbones",)
+        ),
     }
     models = {}
-    for backbone in applications.BACKBONES:
+    for backbone in backbones.NAMES:
         for neurn in (False, True):
             name = f"{PROJECT_PREFIX}{backbone}{'+NeuRN' if neurn else ''}"
 

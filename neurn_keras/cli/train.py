@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurn_keras import cli
+from neurn_keras import backbones, cli
 from neurn_keras.training.arguments import (
     add_data_arguments,
     add_method_arguments,
@@ -30,10 +30,7 @@ from neurn_keras.training.config import (
 
 PROG = "python -m neurn_keras.train"
 DOMAINS_TEXT = "mnist, usps, svhn, mnist_m, syn_render"
-BACKBONES_TEXT = (
-    "digitnet, vgg19, efficientnetb0, densenet121, shufflenetv2, xception, nasnetmobile, "
-    "resnet50v2, inceptionv3, mobilenetv2, vit"
-)
+BACKBONES_TEXT = ", ".join(backbones.NAMES)
 
 DESCRIPTION = f"""\
 Train a backbone (optionally with NeuRN in front) on one source domain and report its

@@ -20,6 +20,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from neurn_keras import backbones
 from neurn_keras.training.record import RunRecord, method_label
 
 PAPER_DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
@@ -48,13 +49,8 @@ def transfer_label(transfer: Transfer) -> str:
 
 
 def backbone_label(name: str) -> str:
-    """The constructor's name (``MobileNetV2``) when the backbone is registered."""
-    try:
-        from neurn_keras.applications import FAMILIES
-
-        return FAMILIES[name].constructor_name
-    except (ImportError, KeyError):
-        return name
+    """The constructor's name (``MobileNetV2``) when the backbone is declared."""
+    return backbones.label(name)
 
 
 @dataclass(frozen=True, order=True)
@@ -196,17 +192,15 @@ AUGMENT_ORDER = ("none", "randconv", "prorandconv")
 
 
 def _row_order(row: Row):
-    """Backbones in registry order; per backbone, each augmentation (none first) with its
+    """Backbones in declared order; per backbone, each augmentation (none first) with its
     input normalizations: none, NeuRN (by kernel size and padding), LCN."""
-    from neurn_keras.training.config import backbone_names
 
     def rank(order, value):
         return order.index(value) if value in order else len(order)
 
-    names = backbone_names()
     method = row.method
     return (
-        rank(names, row.backbone),
+        backbones.order(row.backbone),
         row.backbone,
         str(row.setting),
         rank(AUGMENT_ORDER, method.augment),

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from neurn_keras import applications
+from neurn_keras import applications, backbones
 
 SMALL_KERAS_FAMILY = "mobilenetv2"
 # Keras's own note that MobileNetV2's ImageNet weights are for 96..224 pixels.
@@ -57,7 +57,14 @@ def test_imagenet_with_the_imagenet_head_asks_keras_for_the_full_file(offline):
     assert "no_top" not in offline.call_args.args[0]
 
 
-@pytest.mark.parametrize("name", ["shufflenetv2", "vit", "digitnet"])
+WITHOUT_IMAGENET = [b.name for b in backbones.BACKBONES if not b.imagenet_weights]
+
+
+def test_our_own_architectures_are_those_without_imagenet_weights():
+    assert sorted(WITHOUT_IMAGENET) == ["digitnet", "shufflenetv2", "vit"]
+
+
+@pytest.mark.parametrize("name", WITHOUT_IMAGENET)
 def test_our_own_architectures_have_no_imagenet_weights(name):
     with pytest.raises(ValueError, match="no ImageNet weights"):
         applications.build_model(name, weights="imagenet")

@@ -13,12 +13,12 @@ import keras
 import numpy as np
 import pytest
 
-from neurn_keras import applications
+from neurn_keras import applications, backbones
 
 HEAVY = {"densenet121", "nasnetmobile"}  # the slowest to build, save and load
 NAMES = [
     pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
-    for name in applications.BACKBONES
+    for name in backbones.NAMES
 ]
 GRAY = (32, 32, 1)
 BATCH = 2
