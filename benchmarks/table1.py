@@ -350,7 +350,19 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--cells-dir", type=Path, default=None, help="finished cells (default table1/GRID)"
     )
+    parser.add_argument(
+        "--backbones",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="only these backbones' cells, in this order (default: all, in Table 1's order)",
+    )
     args = parser.parse_args(argv)
+    from neurn_keras import backbones
+
+    unknown = sorted(set(args.backbones or ()) - set(backbones.NAMES))
+    if unknown:
+        parser.error(f"unknown backbones {unknown}; choose from {', '.join(backbones.NAMES)}")
     if args.update_readme:
         check_readme_section("table1")
     present = present_domains()
@@ -360,8 +372,11 @@ def main(argv=None) -> int:
         grid = GRIDS[args.grid]
         store = CellStore(args.cells_dir or CELLS / grid.name)
         started = time.monotonic()
+        cells = grid.cells(present)
+        if args.backbones:
+            cells = [c for name in args.backbones for c in cells if c.backbone == name]
         failed = run_cells(
-            grid.cells(present),
+            cells,
             args.runs_dir / grid.name,
             store,
             checks=batchnorm_check,
