@@ -5,7 +5,7 @@
 >>> model_parts.has_neurn(model)
 True
 >>> [path for path, _ in model_parts.walk_layers(model)][:3]
-['pixels', 'gray_to_rgb', 'neurn']
+['pixels', 'neurn', 'preprocess']
 """
 
 from __future__ import annotations
@@ -18,16 +18,21 @@ NEURN_LAYER = "neurn"
 """The name of the NeuRN layer in every model ``applications`` builds."""
 
 
-def walk_layers(model, prefix: str = "") -> Iterator[tuple[str, keras.layers.Layer]]:
+def walk_layers(
+    model, prefix: str = "", operations: bool = False
+) -> Iterator[tuple[str, keras.layers.Layer]]:
     """Every layer of ``model`` with its path, descending into nested models.
 
     A layer of a nested model ``backbone`` is named ``"backbone/conv1"``; nested models
-    themselves are not yielded, only their layers.
+    themselves are not yielded, only their layers. With ``operations=True`` a functional
+    model is read in the order of ``model.operations`` (topological), which also holds the
+    ``keras.ops`` nodes of its graph (``x + 3`` gives an ``Add`` operation).
     """
-    for layer in model.layers:
+    children = getattr(model, "operations", None) if operations else None
+    for layer in model.layers if children is None else children:
         path = f"{prefix}{layer.name}"
         if isinstance(layer, keras.Model):
-            yield from walk_layers(layer, prefix=f"{path}/")
+            yield from walk_layers(layer, prefix=f"{path}/", operations=operations)
         else:
             yield path, layer
 

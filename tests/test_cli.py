@@ -137,13 +137,12 @@ def test_argument_types_reject_bad_values(kind, text, message):
 
 
 def _tool_mains():
-    from neurn_keras import align, demo, sweep, table, train
-    from neurn_keras.archsim import __main__ as archsim
-    from neurn_keras.neuro import __main__ as neuro
+    from neurn_keras import sweep, table, train
+    from neurn_keras.cli import archsim, cortex, demo, neuro
 
     return {
-        "python -m neurn_keras.align": (
-            align.main,
+        "python -m neurn_keras.cortex": (
+            cortex.main,
             ["--model", "m.keras", "--output", "o", "--clusters", "0"],
         ),
         "python -m neurn_keras.neuro": (
@@ -161,7 +160,7 @@ def _tool_mains():
 @pytest.mark.parametrize(
     "prog",
     [
-        "python -m neurn_keras.align",
+        "python -m neurn_keras.cortex",
         "python -m neurn_keras.neuro",
         "python -m neurn_keras.archsim",
         "python -m neurn_keras.demo",

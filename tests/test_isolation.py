@@ -152,10 +152,9 @@ def test_online_the_guard_changes_nothing(monkeypatch):
 
 def documented_outputs() -> list[tuple[str, str]]:
     """(command line, --output value) of every command in the README and the CLI epilogs."""
-    from neurn_keras import align
-    from neurn_keras.archsim import __main__ as archsim_cli
+    from neurn_keras.cli import archsim, cortex
 
-    texts = [(ROOT / "README.md").read_text(), align.EPILOG, archsim_cli.EPILOG]
+    texts = [(ROOT / "README.md").read_text(), cortex.EPILOG, archsim.EPILOG]
     found = []
     for text in texts:
         for line in text.replace("\\\n", " ").splitlines():
@@ -170,7 +169,7 @@ def test_documented_commands_write_into_ignored_folders():
         pytest.skip("needs git and a checkout")
     outputs = documented_outputs()
     assert any("archsim" in line for line, _ in outputs)
-    assert any("neurn_keras.align" in line for line, _ in outputs)
+    assert any("neurn_keras.cortex" in line for line, _ in outputs)
     for line, output in outputs:
         # a folder is checked through a file in it (git matches "runs/" to folders only)
         written = output if Path(output).suffix else f"{output}/similarity.csv"

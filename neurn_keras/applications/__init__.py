@@ -5,8 +5,8 @@ In the manner of ``keras.applications``::
     from neurn_keras import applications
 
     model = applications.build_model("resnet50v2", neurn=True, input_shape=(28, 28, 1))
+    model.predict(images)  # uint8 (N, 28, 28, 1), raw 0..255; resizing, NeuRN, preprocessing inside
     model = applications.Xception(input_shape=(32, 32, 3), classes=10, neurn={"kernel_size": 7})
-    model.predict(uint8_images)  # raw 0..255 pixels; resizing, NeuRN, preprocessing inside
 
 ``BACKBONES`` maps each name to its constructor, in the order of the declaration
 (``neurn_keras.backbones``, which also gives each backbone's sizes and weights without
@@ -20,6 +20,13 @@ weight transfer), ``inputs`` (the ``input_shape``/``input_tensor`` check),
 ``adaptation`` (the layers in front of the backbone), ``keras_style`` (what our own
 architectures share), and one module per family: ``keras_families``, ``digitnet``,
 ``shufflenet_v2``, ``vit``.
+
+>>> import numpy as np
+>>> from neurn_keras import applications
+>>> model = applications.DigitNet(input_shape=(28, 28, 1), classes=10, neurn={"kernel_size": 3})
+>>> images = np.zeros((2, 28, 28, 1), np.uint8)  # raw 0..255 pixels
+>>> model.predict(images, verbose=0).shape
+(2, 10)
 """
 
 from __future__ import annotations

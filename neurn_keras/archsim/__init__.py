@@ -4,43 +4,46 @@
 
     from neurn_keras import archsim
 
-    seq = archsim.layer_sequence(model)            # ("Conv2D", "ReLU", "MaxPooling2D", ...)
-    result = archsim.align(seq, other_seq)         # score, aligned pair with gaps, traceback
-    archsim.similarity(model, other_model)         # matched positions / alignment length
-    sequences = archsim.zoo(["VGG16", "VGG19"])    # weights=None, cached in $NEURN_CACHE_DIR
-    matrix = archsim.similarity_matrix(sequences)  # pandas DataFrame
+    seq = archsim.layer_sequence(model)             # ("Conv2D", "ReLU", "MaxPooling2D", ...)
+    result = archsim.needleman_wunsch(seq, other)   # score, aligned pair with gaps, traceback
+    archsim.similarity(model, other_model)          # matched positions / alignment length
+    sequences = archsim.zoo(["VGG16", "VGG19"])     # weights=None, cached in $NEURN_CACHE_DIR
+    matrix = archsim.similarity_matrix(sequences)   # pandas DataFrame
+
+>>> from neurn_keras import archsim
+>>> archsim.similarity(["Conv2D", "ReLU", "Dense"], ["Conv2D", "Dense"])
+0.6666666666666666
 
 Command line: ``python -m neurn_keras.archsim --output DIR`` (``--help``).
 """
 
-from neurn_keras.archsim.alignment import GAP, Alignment, align
-from neurn_keras.archsim.compare import similarity, similarity_matrix
-from neurn_keras.archsim.model_zoo import (
-    ZooModel,
-    build_sequence,
-    default_cache_dir,
-    keras_application_models,
-    project_models,
-    zoo,
-    zoo_models,
-)
-from neurn_keras.archsim.sequence import DROPPED, TOKENS_VERSION, activation_token, layer_sequence
+from neurn_keras._lazy import lazy_exports
+from neurn_keras.archsim.needleman_wunsch import GAP, Alignment, needleman_wunsch  # noqa: F401
 
-__all__ = [
-    "DROPPED",
-    "GAP",
-    "TOKENS_VERSION",
-    "Alignment",
-    "ZooModel",
-    "activation_token",
-    "align",
-    "build_sequence",
-    "default_cache_dir",
-    "keras_application_models",
-    "layer_sequence",
-    "project_models",
-    "similarity",
-    "similarity_matrix",
-    "zoo",
-    "zoo_models",
-]
+# needleman_wunsch is imported above: the name is also its module's (Biopython only, light)
+_getattr, __dir__, _lazy_names = lazy_exports(
+    __name__,
+    {
+        "compare": ("similarity", "similarity_matrix"),
+        "model_zoo": (
+            "ZooModel",
+            "build_sequence",
+            "default_cache_dir",
+            "keras_application_models",
+            "project_models",
+            "zoo",
+            "zoo_models",
+        ),
+        "sequence": ("DROPPED", "TOKENS_VERSION", "activation_token", "layer_sequence"),
+    },
+)
+__all__ = sorted(["GAP", "Alignment", "needleman_wunsch", *_lazy_names])
+
+
+def __getattr__(name: str):
+    if name == "align":  # the old name, kept for one release
+        from neurn_keras._deprecation import warn_moved
+
+        warn_moved("neurn_keras.archsim.align", "neurn_keras.archsim.needleman_wunsch")
+        return needleman_wunsch
+    return _getattr(name)

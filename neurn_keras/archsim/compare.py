@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from neurn_keras.archsim.alignment import align
+from neurn_keras.archsim.needleman_wunsch import needleman_wunsch
 from neurn_keras.archsim.sequence import layer_sequence
 
 
@@ -34,17 +34,19 @@ def similarity(
 ) -> float:
     """Architecture similarity index in [0, 1]: matched positions over alignment length.
 
-    The two layer sequences are aligned globally (``align``); a position (column) is
+    The two layer sequences are aligned globally (``needleman_wunsch``); a position is
     matched when both sides hold the same token; mismatched pairs and gaps count in the
     length only. Identical architectures give 1.0, the index is symmetric, and ties
     between optimal alignments are broken so that it does not depend on the order of
-    the arguments (see ``neurn_keras.archsim.alignment``).
+    the arguments (see ``neurn_keras.archsim.needleman_wunsch``).
 
     Args:
         model_a, model_b: Keras models, or token sequences (lists of layer-type names).
         match, mismatch, gap: integer Needleman–Wunsch scores.
     """
-    return align(as_sequence(model_a), as_sequence(model_b), match, mismatch, gap).similarity
+    return needleman_wunsch(
+        as_sequence(model_a), as_sequence(model_b), match, mismatch, gap
+    ).similarity
 
 
 def similarity_matrix(
@@ -70,5 +72,7 @@ def similarity_matrix(
     values = np.eye(n)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     for i, j in tqdm(pairs, desc="aligning", unit="pair", disable=not progress):
-        values[i, j] = values[j, i] = align(seqs[i], seqs[j], match, mismatch, gap).similarity
+        values[i, j] = values[j, i] = needleman_wunsch(
+            seqs[i], seqs[j], match, mismatch, gap
+        ).similarity
     return pd.DataFrame(values, index=pd.Index(names, name="model"), columns=names)

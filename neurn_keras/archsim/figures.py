@@ -1,17 +1,12 @@
-"""The clustered similarity heatmap (the paper's Figure 6) and atomic figure saving."""
+"""The clustered similarity heatmap (the paper's Figure 6)."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
-
-from neurn_keras.files import atomic_save_figure
 
 DEFAULT_TITLE = (
     "Architecture similarity: layer-type sequences aligned (Needleman–Wunsch)\n"
@@ -73,8 +68,3 @@ def clustermap(
         title or DEFAULT_TITLE.format(method=method), y=top, va="bottom", fontsize=11
     )
     return grid
-
-
-def save_figure(figure, path: str | os.PathLike, **kwargs) -> Path:
-    """Saves a matplotlib figure atomically (temp file, then rename); format from suffix."""
-    return atomic_save_figure(figure, path, **{"dpi": 110, "bbox_inches": "tight", **kwargs})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from neurn_keras.archsim.alignment import Alignment
+from neurn_keras.archsim.needleman_wunsch import Alignment
 from neurn_keras.files import atomic_write_text
 
 MATRIX_FILE = "similarity.csv"

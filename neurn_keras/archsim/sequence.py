@@ -29,6 +29,8 @@ from collections.abc import Iterator
 
 import keras
 
+from neurn_keras.model_parts import walk_layers
+
 TOKENS_VERSION = 1
 
 DROPPED = frozenset(
@@ -102,9 +104,7 @@ def _relu_token(layer: keras.layers.ReLU) -> str:
 
 
 def _operation_tokens(operation) -> Iterator[str]:
-    if isinstance(operation, keras.Model):
-        yield from _model_tokens(operation)
-        return
+    """The tokens of one layer or ``keras.ops`` node (not a model)."""
     if isinstance(operation, keras.layers.Activation):
         token = activation_token(operation.activation)
         if token is not None:
@@ -123,14 +123,6 @@ def _operation_tokens(operation) -> Iterator[str]:
             yield token
 
 
-def _model_tokens(model) -> Iterator[str]:
-    operations = getattr(model, "operations", None)  # keras.Function (Functional models)
-    if operations is None:
-        operations = model.layers  # Sequential and subclassed models
-    for operation in operations:
-        yield from _operation_tokens(operation)
-
-
 def layer_sequence(model: keras.Model | keras.layers.Layer) -> tuple[str, ...]:
     """The layer-type tokens of ``model`` in topological order, nested models flattened.
 
@@ -146,4 +138,8 @@ def layer_sequence(model: keras.Model | keras.layers.Layer) -> tuple[str, ...]:
         raise TypeError(
             f"layer_sequence: expected a keras Model or Layer, got {type(model).__name__}"
         )
-    return tuple(_operation_tokens(model))
+    if isinstance(model, keras.Model):
+        operations = [op for _, op in walk_layers(model, operations=True)]
+    else:
+        operations = [model]
+    return tuple(token for op in operations for token in _operation_tokens(op))

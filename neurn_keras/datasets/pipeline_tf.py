@@ -39,17 +39,20 @@ def as_tf_dataset(
         raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
     if input_shape is not None:
         x = prepare(x, input_shape)
-    images = tf.constant(x)
-    labels = tf.constant(np.asarray(y, dtype=np.int64))
     order = tf.data.Dataset.range(len(x))
     if shuffle:
         order = order.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return gather_batches(order.batch(batch_size), x, np.asarray(y, dtype=np.int64))
+
+
+def gather_batches(batches: tf.data.Dataset, x, y) -> tf.data.Dataset:
+    """``(float32 images, labels)`` gathered from in-memory ``x`` and ``y`` by each batch of
+    indices in ``batches``, in order, prefetched."""
+    images, labels = tf.constant(x), tf.constant(y)
 
     def gather(index):
         return tf.cast(tf.gather(images, index), tf.float32), tf.gather(labels, index)
 
-    return (
-        order.batch(batch_size)
-        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE)
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
     )

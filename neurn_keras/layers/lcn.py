@@ -8,7 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from neurn_keras.layers.local_std import PADDINGS, pad_spatial
+from neurn_keras.layer_options import PADDINGS, is_odd_size
+from neurn_keras.layers.local_std import pad_spatial
 
 FLOOR = 1e-12  # keeps 0/0 out of an image that is constant after centring (output 0)
 
@@ -84,10 +85,8 @@ class LocalContrastNormalization(keras.layers.Layer):
         super().__init__(**kwargs)
         if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma > 0:
             _fail("sigma", "a number > 0", sigma)
-        if kernel_size is not None:
-            odd_int = isinstance(kernel_size, int) and not isinstance(kernel_size, bool)
-            if not odd_int or kernel_size < 1 or kernel_size % 2 == 0:
-                _fail("kernel_size", "an odd int >= 1 or None", kernel_size)
+        if kernel_size is not None and not is_odd_size(kernel_size):
+            _fail("kernel_size", "an odd int >= 1 or None", kernel_size)
         if not isinstance(across_channels, bool):
             _fail("across_channels", "True or False", across_channels)
         if padding not in PADDINGS:

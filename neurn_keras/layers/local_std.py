@@ -42,7 +42,6 @@ import keras
 import numpy as np
 from keras import ops
 
-PADDINGS = ("reflect", "zeros")
 BLOCK_BYTES = 2**21  # float32 input per block of images (2 MiB: 3 images of 224×224×3)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from neurn_keras.layers.local_std import PADDINGS, neurn_moments_pooled, normalize_per_image
+from neurn_keras.layer_options import PADDINGS, is_odd_size
+from neurn_keras.layers.local_std import neurn_moments_pooled, normalize_per_image
 
 METHODS = ("moments", "patches")
 
@@ -17,8 +18,7 @@ def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
 
 
 def _check_kernel_size(value) -> int:
-    valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    if not valid or value % 2 == 0:
+    if not is_odd_size(value):
         raise ValueError(f"NeuRN: kernel_size must be an odd int >= 1, got {value!r}")
     return value
 
@@ -57,6 +57,24 @@ class NeuRN(keras.layers.Layer):
     Input shape: ``(batch, H, W, C)``, channels last; H and W may be ``None``.
     Output shape: the same, in the layer's compute dtype (float32 by default).
     The statistics are always computed in at least float32.
+
+    >>> import keras
+    >>> import numpy as np
+    >>> from neurn_keras import NeuRN
+    >>> images = np.zeros((1, 4, 4, 1), np.uint8)
+    >>> images[0, 1:3, 1:3] = 255  # a bright square on black
+    >>> out = keras.ops.convert_to_numpy(NeuRN(kernel_size=3, padding="zeros")(images))
+    >>> out.shape, float(out.max())
+    ((1, 4, 4, 1), 1.0)
+    >>> out[0, :, :, 0].round(2)
+    array([[0.63, 0.84, 0.84, 0.63],
+           [0.84, 1.  , 1.  , 0.84],
+           [0.84, 1.  , 1.  , 0.84],
+           [0.63, 0.84, 0.84, 0.63]], dtype=float32)
+    >>> dimmer = images // 255 * 100 + 20  # x -> a·x + b
+    >>> a, b = (keras.ops.convert_to_numpy(NeuRN(3)(x)) for x in (images, dimmer))
+    >>> bool(np.abs(a - b).max() < 2e-3)  # reflect padding: the same output
+    True
     """
 
     def __init__(

@@ -7,7 +7,8 @@ import math
 import keras
 from keras import ops
 
-from neurn_keras.layers.local_std import PADDINGS, pad_spatial
+from neurn_keras.layer_options import PADDINGS
+from neurn_keras.layers.local_std import pad_spatial
 from neurn_keras.layers.randconv import (
     check_bool,
     check_choice,

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-from neurn_keras.layers.local_std import PADDINGS, pad_spatial
+from neurn_keras.layer_options import PADDINGS
+from neurn_keras.layers.local_std import pad_spatial
 
 __all__ = ["KERNEL_SIZES", "RandConv", "to_pixel_range", "to_unit_range"]
 

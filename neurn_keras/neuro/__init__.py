@@ -11,55 +11,36 @@
 Command line: ``python -m neurn_keras.neuro --help``.
 """
 
-from neurn_keras.neuro.allen_files import (
-    UNVERIFIED_NOTE,
-    SceneRSMs,
-    load_scene_rsms,
-    load_unverified_responses,
-    split_group,
-)
-from neurn_keras.neuro.compact import (
-    CELL_COLUMNS,
-    FORMAT,
-    NeuralData,
-    NeuralFormatError,
-    cells_table,
-    concat_neural,
-    load_neural,
-    save_neural,
-)
-from neurn_keras.neuro.cre_lines import (
-    CRE_GENE_CLASSES,
-    UnknownCreLineError,
-    cell_class,
-    cre_gene,
-    cre_line_from_genotype,
-)
-from neurn_keras.neuro.nwb import NWBFormatError, TrialWindows, read_nwb, read_nwb_files
-from neurn_keras.neuro.resize import resize_maps
+from neurn_keras._lazy import lazy_exports
 
-__all__ = [
-    "CELL_COLUMNS",
-    "CRE_GENE_CLASSES",
-    "FORMAT",
-    "UNVERIFIED_NOTE",
-    "NWBFormatError",
-    "NeuralData",
-    "NeuralFormatError",
-    "SceneRSMs",
-    "TrialWindows",
-    "UnknownCreLineError",
-    "cell_class",
-    "cells_table",
-    "concat_neural",
-    "cre_gene",
-    "cre_line_from_genotype",
-    "load_neural",
-    "load_scene_rsms",
-    "load_unverified_responses",
-    "read_nwb",
-    "read_nwb_files",
-    "resize_maps",
-    "save_neural",
-    "split_group",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "allen_files": (
+            "UNVERIFIED_NOTE",
+            "SceneRSMs",
+            "load_scene_rsms",
+            "load_unverified_responses",
+            "split_group",
+        ),
+        "compact": (
+            "CELL_COLUMNS",
+            "FORMAT",
+            "NeuralData",
+            "NeuralFormatError",
+            "cells_table",
+            "concat_neural",
+            "load_neural",
+            "save_neural",
+        ),
+        "cre_lines": (
+            "CRE_GENE_CLASSES",
+            "UnknownCreLineError",
+            "cell_class",
+            "cre_gene",
+            "cre_line_from_genotype",
+        ),
+        "nwb": ("NWBFormatError", "TrialWindows", "read_nwb", "read_nwb_files"),
+        "resize": ("resize_maps",),
+    },
+)

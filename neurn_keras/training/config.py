@@ -19,10 +19,10 @@ from pathlib import Path
 
 from neurn_keras.errors import ArgumentError
 from neurn_keras.files import sha256_file
+from neurn_keras.layer_options import PADDINGS, is_odd_size
 from neurn_keras.training.protocols import PROTOCOLS
 
 CIFAR27 = "cifar27"
-PADDINGS = ("reflect", "zeros")
 INPUT_NORMS = ("neurn", "lcn", "none")
 """What sits on the raw pixels in front of the backbone: NeuRN, local contrast
 normalization (Jarrett et al. 2009), or nothing."""
@@ -180,7 +180,7 @@ class RunConfig:
             raise ArgumentError("protocol", self.protocol, f"choose one of {', '.join(PROTOCOLS)}")
 
     def _validate_numbers(self) -> None:
-        if self.neurn and (self.kernel_size < 1 or self.kernel_size % 2 == 0):
+        if self.neurn and not is_odd_size(self.kernel_size):
             raise ArgumentError("kernel_size", self.kernel_size, "must be an odd integer >= 1")
         height, width, channels = self.input_shape
         if height < 1 or width < 1 or channels not in (1, 3):

@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from neurn_keras.archsim import align, similarity_matrix
 from neurn_keras.archsim import model_zoo as zoo_module
-from neurn_keras.archsim.__main__ import main
+from neurn_keras.archsim import needleman_wunsch, similarity_matrix
 from neurn_keras.archsim.outputs import read_matrix
+from neurn_keras.cli.archsim import main
 
 MODELS = ["VGG16", "VGG19", "MobileNetV2", "ResNet50"]
 
@@ -49,7 +49,7 @@ def test_writes_the_sequences_and_the_figure(cli_output, small_zoo):
 
 def test_writes_the_vgg16_vgg19_alignment(cli_output, small_zoo):
     text = (cli_output / "alignment_VGG16_VGG19.txt").read_text()
-    result = align(small_zoo["VGG16"], small_zoo["VGG19"])
+    result = needleman_wunsch(small_zoo["VGG16"], small_zoo["VGG19"])
     assert f"similarity index {result.similarity:.4f}" in text
     columns = [line for line in text.splitlines() if not line.startswith("#")]
     assert len(columns) == result.length == 44

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from neurn_keras.archsim import (
-    align,
     layer_sequence,
+    needleman_wunsch,
     similarity,
     similarity_matrix,
     zoo,
@@ -38,7 +38,7 @@ def test_resnet50_is_closer_to_resnet101_than_to_densenet121(small_zoo):
     assert resnet101 > densenet
     # ResNet50 is ResNet101 with fewer blocks: all its layers match, and the index is
     # capped by the depth ratio.
-    result = align(small_zoo["ResNet50"], small_zoo["ResNet101"])
+    result = needleman_wunsch(small_zoo["ResNet50"], small_zoo["ResNet101"])
     assert result.matches == len(small_zoo["ResNet50"])
     assert resnet101 == pytest.approx(len(small_zoo["ResNet50"]) / len(small_zoo["ResNet101"]))
 

@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
+from neurn_keras.cli.neuro import main
 from neurn_keras.neuro import allensdk_download, load_neural
-from neurn_keras.neuro.__main__ import main
 
 
 def test_from_nwb_writes_a_compact_file(make_nwb, tmp_path, capsys):

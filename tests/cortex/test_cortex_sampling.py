@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurn_keras.alignment import sample_representatives
+from neurn_keras.cortex import sample_representatives
 
 
 def blobs(seed=0):

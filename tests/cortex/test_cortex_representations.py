@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
-from alignment_fixtures import small_model
+from cortex_fixtures import small_model
 
-from neurn_keras.alignment import conv_layers, feature_representations, neural_representations
+from neurn_keras.cortex import conv_layers, feature_representations, neural_representations
 
 
 def scenes(n=5, size=4, seed=0):

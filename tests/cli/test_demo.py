@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from neurn_keras import demo, visualize
+from neurn_keras import visualize
+from neurn_keras.cli import demo
 
 
 def test_gallery_title_says_the_columns_are_neurn_output():

@@ -1,4 +1,4 @@
-"""Small Keras models and neural data for the alignment tests."""
+"""Small Keras models and neural data for the cortex tests."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Short model labels: the backbone and its NeuRN settings instead of run-directory names."""
 
 import keras
-from alignment_fixtures import small_model
+from cortex_fixtures import small_model
 
 from neurn_keras import NeuRN
-from neurn_keras.alignment.labels import PIXELS_LABEL, describe, display, short_labels
+from neurn_keras.cortex.labels import PIXELS_LABEL, describe, display, short_labels
 
 NEURN_RUN = "digitnet-neurn-k5-reflect-mnist-seed0-3f9a1c2b7e"
 PLAIN_RUN = "digitnet-plain-mnist-seed0-8d2e4b6a1c"

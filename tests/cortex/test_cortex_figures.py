@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurn_keras.alignment import figures
+from neurn_keras.cortex import figures
 
 
 def model_scores():

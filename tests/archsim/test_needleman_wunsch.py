@@ -10,7 +10,7 @@ from Bio.Align import PairwiseAligner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurn_keras.archsim import GAP, align, similarity
+from neurn_keras.archsim import GAP, needleman_wunsch, similarity
 
 SCORES = [(1, -1, -1), (2, -1, -2), (1, 0, -1), (3, -2, -1), (1, -2, -1)]
 TOKENS = ["Conv2D", "ReLU", "BatchNormalization", "Add", "MaxPooling2D", "Dense"]
@@ -60,7 +60,7 @@ def test_score_equals_biopython_on_random_token_sequences(match, mismatch, gap):
     for _ in range(25):
         a = rng.choices(TOKENS, k=rng.randint(1, 120))
         b = rng.choices(TOKENS[: rng.randint(2, 6)], k=rng.randint(1, 120))
-        result = align(a, b, match, mismatch, gap)
+        result = needleman_wunsch(a, b, match, mismatch, gap)
         assert result.score == bio.score(a, b)
         check_consistent(result, a, b, match, mismatch, gap)
 
@@ -68,7 +68,7 @@ def test_score_equals_biopython_on_random_token_sequences(match, mismatch, gap):
 @settings(max_examples=300, deadline=None)
 @given(a=short_seqs, b=short_seqs, scores=st.sampled_from(SCORES))
 def test_tie_breaking_picks_most_matches_then_shortest(a, b, scores):
-    result = align(a, b, *scores)
+    result = needleman_wunsch(a, b, *scores)
     assert (result.score, result.matches, -result.length) == reference_best(a, b, *scores)
     check_consistent(result, a, b, *scores)
 
@@ -76,7 +76,7 @@ def test_tie_breaking_picks_most_matches_then_shortest(a, b, scores):
 @settings(max_examples=300, deadline=None)
 @given(a=short_seqs, b=short_seqs, scores=st.sampled_from(SCORES))
 def test_symmetric_even_with_ties(a, b, scores):
-    forward, backward = align(a, b, *scores), align(b, a, *scores)
+    forward, backward = needleman_wunsch(a, b, *scores), needleman_wunsch(b, a, *scores)
     assert backward == forward.swapped()
     assert similarity(a, b, *scores) == similarity(b, a, *scores)
     assert 0.0 <= forward.similarity <= 1.0
@@ -84,7 +84,7 @@ def test_symmetric_even_with_ties(a, b, scores):
 
 @given(a=short_seqs)
 def test_identical_sequences_align_without_gaps(a):
-    result = align(a, list(a))
+    result = needleman_wunsch(a, list(a))
     assert result.similarity == 1.0
     assert result.score == len(a)
     assert result.aligned_a == result.aligned_b == tuple(a)
@@ -94,14 +94,14 @@ def test_index_is_matched_columns_over_alignment_length():
     # VGG-like: b has one more Conv2D/ReLU pair inside the block.
     a = ["Conv2D", "ReLU", "Conv2D", "ReLU", "MaxPooling2D"]
     b = ["Conv2D", "ReLU", "Conv2D", "ReLU", "Conv2D", "ReLU", "MaxPooling2D"]
-    result = align(a, b)
+    result = needleman_wunsch(a, b)
     assert (result.matches, result.mismatches, result.gaps, result.length) == (5, 0, 2, 7)
     assert result.similarity == pytest.approx(5 / 7)
     assert result.score == 3
 
 
 def test_mismatches_count_in_the_length_not_the_matches():
-    result = align(["Conv2D", "ReLU", "Dense"], ["Conv2D", "SiLU", "Dense"])
+    result = needleman_wunsch(["Conv2D", "ReLU", "Dense"], ["Conv2D", "SiLU", "Dense"])
     assert (result.matches, result.mismatches, result.gaps) == (2, 1, 0)
     assert result.similarity == pytest.approx(2 / 3)
 
@@ -111,15 +111,15 @@ def test_disjoint_sequences_have_index_zero():
 
 
 def test_empty_sequences():
-    assert align([], []).similarity == 1.0
-    result = align([], ["A", "B"])
+    assert needleman_wunsch([], []).similarity == 1.0
+    result = needleman_wunsch([], ["A", "B"])
     assert (result.score, result.similarity, result.aligned_a) == (-2, 0.0, (GAP, GAP))
     assert result.path == ((0, 0), (0, 1), (0, 2))
-    assert align(["A"], []).path == ((0, 0), (1, 0))
+    assert needleman_wunsch(["A"], []).path == ((0, 0), (1, 0))
 
 
 def test_format_shows_one_column_per_line():
-    text = align(["Conv2D", "ReLU", "Dense"], ["Conv2D", "Dense", "Softmax"]).format()
+    text = needleman_wunsch(["Conv2D", "ReLU", "Dense"], ["Conv2D", "Dense", "Softmax"]).format()
     lines = text.splitlines()
     assert len(lines) == 4
     assert lines[0].split() == ["Conv2D", "=", "Conv2D"]
@@ -130,15 +130,15 @@ def test_format_shows_one_column_per_line():
 def test_non_integer_scores_are_refused(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=f"{name} must be an integer"):
-        align(["A"], ["B"], **bad)
+        needleman_wunsch(["A"], ["B"], **bad)
 
 
 def test_integral_floats_are_accepted():
-    assert align(["A", "B"], ["A"], match=2.0, mismatch=-1.0, gap=-1.0).score == 1
+    assert needleman_wunsch(["A", "B"], ["A"], match=2.0, mismatch=-1.0, gap=-1.0).score == 1
 
 
 def test_strings_are_refused_as_token_sequences():
     with pytest.raises(TypeError, match="list"):
-        align("Conv2D", ["Conv2D"])
+        needleman_wunsch("Conv2D", ["Conv2D"])
     with pytest.raises(TypeError, match="strings"):
-        align([1, 2], ["A"])
+        needleman_wunsch([1, 2], ["A"])

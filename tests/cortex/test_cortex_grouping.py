@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from alignment_fixtures import neural_data, small_model
+from cortex_fixtures import neural_data, small_model
 
-from neurn_keras.alignment import architecture_signature, group_cells, has_neurn, pair_models
-from neurn_keras.alignment.grouping import check_pairs
+from neurn_keras.cortex import architecture_signature, check_pairs, group_cells, pair_models
+from neurn_keras.model_parts import has_neurn
 
 
 def test_group_cells():

@@ -1,11 +1,20 @@
-"""RDMs, Spearman comparison and the bootstrap over scenes."""
+"""RDMs (rsatoolbox RDMs with descriptors), Spearman comparison, the bootstrap over scenes,
+the result object."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from rsatoolbox.rdm import RDMs, compare
 from scipy.stats import spearmanr
 
-from neurn_keras.alignment import compare_rdms, rdm, rsa_scores, upper_triangle
+from neurn_keras.cortex import (
+    compare_rdms,
+    cortex_rdms,
+    layer_rdms,
+    rdm,
+    rsa_scores,
+    upper_triangle,
+)
 
 
 def activations(n=30, d=40, seed=0):
@@ -139,3 +148,79 @@ def test_without_resamples_there_are_no_intervals():
     table = result.compare("close", "far")
     assert table["ci_low"].isna().all() and table["p_two_sided"].isna().all()
     assert table["difference"].notna().all()
+
+
+def test_rdms_carry_their_descriptors():
+    models, neural = make_rdms()
+    groups = pd.DataFrame({"group": ["VISp_layer23"], "noise_ceiling": [0.8]}).assign(
+        noise_ceiling_sem=0.01
+    )
+    model = layer_rdms(models)
+    cortex = cortex_rdms(neural, groups)
+    assert isinstance(model, RDMs) and isinstance(cortex, RDMs)
+    assert model.rdm_descriptors["model"] == ["close", "close", "far", "far"]
+    assert model.rdm_descriptors["layer"] == ["conv1", "conv2", "conv1", "conv2"]
+    assert model.rdm_descriptors["layer_index"] == [0, 1, 0, 1]
+    assert model.pattern_descriptors["scene"] == list(range(25))
+    assert cortex.rdm_descriptors["area"] == ["VISp", "VISl"]
+    assert cortex.rdm_descriptors["cortical_layer"] == ["layer23", "layer4"]
+    assert cortex.rdm_descriptors["noise_ceiling"][0] == 0.8
+    assert np.isnan(cortex.rdm_descriptors["noise_ceiling"][1])
+    np.testing.assert_allclose(model.get_matrices()[0], models["close"]["conv1"])
+
+
+def test_scores_are_rsatoolbox_comparisons_and_rdms_are_accepted():
+    models, neural = make_rdms()
+    model, cortex = layer_rdms(models), cortex_rdms(neural)
+    result = rsa_scores(model, cortex, n_boot=20, seed=3)
+    np.testing.assert_allclose(result.scores, compare(model, cortex, method="spearman"))
+    same = rsa_scores(models, neural, n_boot=20, seed=3)
+    np.testing.assert_array_equal(result.samples, same.samples)
+    pd.testing.assert_frame_equal(result.layers, same.layers)
+
+
+def test_a_resample_is_rsatoolbox_subsample_pattern():
+    """Resample b weights the scene pairs as subsample_pattern repeats them (a scene with
+    its own copy is NaN there): the same Spearman r."""
+    models, neural = make_rdms()
+    model, cortex = layer_rdms(models), cortex_rdms(neural)
+    result = rsa_scores(model, cortex, n_boot=3, seed=5)
+    rng = np.random.default_rng(5)
+    for b in range(3):
+        pick = rng.integers(0, 25, size=25)
+        expected = compare(
+            model.subsample_pattern("index", pick),
+            cortex.subsample_pattern("index", pick),
+            method="spearman",
+        )
+        np.testing.assert_allclose(result.samples[:, :, b], expected, atol=1e-12)
+
+
+def test_result_object_best_layer_ci_score_and_frames():
+    models, neural = make_rdms()
+    result = rsa_scores(models, neural, n_boot=100, seed=0)
+    assert result.models == ["close", "far"]
+    assert result.groups == ["VISp_layer23", "VISl_layer4"]
+    assert result.best_layer("close", "VISp_layer23") == "conv1"
+    best = result.to_frame(best=True).set_index(["model", "group"])
+    row = best.loc[("close", "VISp_layer23")]
+    assert row["best_layer"] == "conv1"
+    assert result.score("close", "VISp_layer23") == row["spearman"]
+    assert result.ci("close", "VISp_layer23") == (row["ci_low"], row["ci_high"])
+    layers = result.to_frame().set_index(["model", "layer", "group"])
+    low, high = result.ci("far", "VISl_layer4", layer="conv2")
+    assert (low, high) == pytest.approx(
+        tuple(layers.loc[("far", "conv2", "VISl_layer4")][["ci_low", "ci_high"]])
+    )
+    pd.testing.assert_frame_equal(result.layers, result.to_frame())
+    assert list(result.best.columns[:5]) == [
+        "model",
+        "group",
+        "area",
+        "cortical_layer",
+        "best_layer",
+    ]
+    with pytest.raises(KeyError, match="no group 'VISx'"):
+        result.best_layer("close", "VISx")
+    with pytest.raises(KeyError, match="no layer 'conv9'"):
+        result.ci("close", "VISp_layer23", layer="conv9")

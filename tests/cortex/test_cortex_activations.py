@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from alignment_fixtures import small_model
+from cortex_fixtures import small_model
 
 from neurn_keras import NeuRN
-from neurn_keras.alignment import activation_layers, layer_activations, prepare_scenes
+from neurn_keras.cortex import activation_layers, layer_activations, prepare_scenes
 
 
 def test_nested_activations_equal_a_manual_forward_pass():

@@ -1,11 +1,11 @@
-"""Fixtures of the alignment tests (figures render off-screen)."""
+"""Fixtures of the cortex tests (figures render off-screen)."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import pytest
-from alignment_fixtures import small_model
+from cortex_fixtures import small_model
 
 
 @pytest.fixture(scope="session")

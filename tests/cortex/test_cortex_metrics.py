@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate
 from scipy.stats import gaussian_kde
 
-from neurn_keras.alignment import (
+from neurn_keras.cortex import (
     kde_iou,
     layer_rmse,
     match_to_kernels,

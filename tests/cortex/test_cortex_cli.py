@@ -1,4 +1,4 @@
-"""python -m neurn_keras.align end to end on small inputs, and its answers to bad input."""
+"""python -m neurn_keras.cortex end to end on small inputs, and its answers to bad input."""
 
 import json
 
@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from alignment_fixtures import neural_data, small_model
+from cortex_fixtures import neural_data, small_model
 
-from neurn_keras.align import main
-from neurn_keras.alignment import (
+from neurn_keras.cli.cortex import main
+from neurn_keras.cortex import (
     compare_rdms,
     feature_representations,
     layer_rmse,
@@ -34,7 +34,7 @@ SMALL = [
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("align")
+    root = tmp_path_factory.mktemp("cortex")
     small_model(True, seed=0).save(root / "small_neurn.keras")
     small_model(False, seed=1).save(root / "small.keras")
     save_neural(root / "cells.npz", neural_data())
@@ -234,7 +234,7 @@ def test_rsa_needs_a_layer_to_compare(real_data_dir, tmp_path, capsys):
 
 
 def test_run_directories_and_duplicate_labels(inputs, tmp_path):
-    from neurn_keras.alignment import load_models
+    from neurn_keras.cortex import load_models
 
     run_dir = tmp_path / "small"
     run_dir.mkdir()
