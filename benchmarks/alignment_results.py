@@ -37,9 +37,9 @@ from benchmarks._report import (
     replace_readme_section,
     write_page,
 )
-from neurn_keras import alignment, applications, datasets, neuro
-from neurn_keras.alignment import figures
-from neurn_keras.alignment.labels import short_labels
+from neurn_keras import applications, cortex, datasets, neuro
+from neurn_keras.cortex import figures
+from neurn_keras.cortex.labels import short_labels
 from neurn_keras.files import atomic_write
 
 PAGE = ROOT / "docs" / "results" / "alignment.md"
@@ -137,8 +137,8 @@ def same_start(models, args) -> bool:
     """Whether each untrained NeuRN / plain pair has identical Conv2D kernels."""
     for arch in args.archs:
         for seed in range(args.seeds):
-            a = alignment.feature_representations(models[label(arch, "untrained", seed, True)])
-            b = alignment.feature_representations(models[label(arch, "untrained", seed, False)])
+            a = cortex.feature_representations(models[label(arch, "untrained", seed, True)])
+            b = cortex.feature_representations(models[label(arch, "untrained", seed, False)])
             if list(a) != list(b) or not all(np.array_equal(a[k], b[k]) for k in a):
                 return False
     return True
@@ -258,7 +258,7 @@ def main() -> None:
     rsms = neuro.load_scene_rsms()
     models, made = build_models(args)
     identical = same_start(models, args)
-    rsa = alignment.rsa_analysis(models, rsms, n_boot=args.n_boot, seed=0)
+    rsa = cortex.rsa_analysis(models, rsms, n_boot=args.n_boot, seed=0)
     columns = ["model", "layer", "layer_index", "group", "spearman", "ci_low", "ci_high"]
     layers = rsa.layers[columns].round(4)
     atomic_write(FIGURES / "rsa_layers.csv", lambda tmp: layers.to_csv(tmp, index=False))
@@ -278,17 +278,17 @@ def main() -> None:
     figures.save_figure(
         figures.rsa_chart(
             rsa.best[rsa.best["model"].isin(shown)],
-            ci=rsa.ci,
+            ci=rsa.coverage,
             labels=labels,
             title=f"RSA with mouse visual cortex: {first} after MNIST training, seed 0 "
-            f"({rsa.ci:.0%} bootstrap intervals over scenes)",
+            f"({rsa.coverage:.0%} bootstrap intervals over scenes)",
         ),
         FIGURES / "rsa_by_area.png",
     )
 
     cells = neuro.load_unverified_responses(warn=False)
     pair = {k: models[k] for k in shown[:2]}
-    demo = alignment.rmse_analysis(pair, cells, groupings=("cell_class",), seed=0)
+    demo = cortex.rmse_analysis(pair, cells, groupings=("cell_class",), seed=0)
     figures.save_figure(
         figures.fig3_kde(demo.kde_values, demo.layers, note=demo.note, labels=labels),
         FIGURES / "fig3_kde_unverified.png",
@@ -373,14 +373,14 @@ def readme_section(summary: list[list[str]], short: str, args) -> str:
 
 `neurn_keras.neuro` reads Allen Brain Observatory natural-scenes data (NWB 1.x files with
 `h5py`, a compact `.npz` + `.csv` format, Cre line → excitatory / inhibitory);
-`neurn_keras.alignment` compares networks with it: kernel and cell maps, UMAP + KMeans
+`neurn_keras.cortex` compares networks with it: kernel and cell maps, UMAP + KMeans
 sampling, RMSE, KDE-IoU, and population RSA with bootstrap intervals and noise ceilings.
 
 ```
-python -m neurn_keras.align --model runs/a_neurn --model runs/a --output runs/align
+python -m neurn_keras.cortex --model runs/a_neurn --model runs/a --output runs/cortex
 python -m neurn_keras.neuro from-nwb ophys_*.nwb --output runs/cells.npz   # per-cell data
-python -m neurn_keras.align --model A.keras --model B.keras --neural runs/cells.npz \\
-    --output runs/align_cells
+python -m neurn_keras.cortex --model A.keras --model B.keras --neural runs/cells.npz \\
+    --output runs/cortex_cells
 ```
 
 Does NeuRN move a network closer to cortex? RSA, mean over 21 area × layer groups of the

@@ -114,7 +114,7 @@ def table(results: dict[str, dict]) -> str:
     return markdown_table(header, rows)
 
 
-def page(results: dict[str, dict], skipped: list[str]) -> str:
+def page(results: dict[str, dict], skipped: list[str], load: tuple[float, float]) -> str:
     import platform
 
     cores = len(os.sched_getaffinity(0))
@@ -127,6 +127,11 @@ def page(results: dict[str, dict], skipped: list[str]) -> str:
         "through `tf.data` instead, the faster of the two there. "
         "Ratios: images/s against TensorFlow with `TrainingStream`, measured in the same "
         "script run."
+    )
+    note += (
+        f" The machine's load average was {load[0]:.1f} when the script started and "
+        f"{load[1]:.1f} when it ended (above {cores}: other work shared the cores, and the "
+        "absolute numbers are low by about that factor; the ratios less so)."
     )
     if skipped:
         note += f" Not measured (not installed): {', '.join(skipped)}."
@@ -147,6 +152,7 @@ def main(argv=None) -> int:
     if args.update_readme:
         check_readme_section("training-throughput")
     results, skipped = {}, []
+    load_before = os.getloadavg()[0]
     for backend in args.backends:
         if not available(backend):
             skipped.append(backend)
@@ -154,7 +160,7 @@ def main(argv=None) -> int:
         measured = run_backend(backend, args.rounds)
         if measured is not None:
             results[backend] = measured
-    body = page(results, skipped)
+    body = page(results, skipped, (load_before, os.getloadavg()[0]))
     from benchmarks._report import write_page
 
     write_page(args.page, "Training throughput per Keras backend", body)

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+
 def started_as_command(argv: list[str] | None = None, script: str | None = None) -> bool:
     """Whether this process is ``python -m neurn_keras.<tool>`` or a ``neurn-*`` script."""
     argv = list(getattr(sys, "orig_argv", sys.argv) if argv is None else argv)
@@ -53,7 +54,7 @@ def import_keras():
     with quiet_tensorflow_import():
         import keras
 
-    import neurn_keras.applications  # noqa: F401  (registers the adaptation layers)
+    import neurn_keras.applications
     import neurn_keras.layers  # noqa: F401  (registers NeuRN and the baselines)
 
     return keras

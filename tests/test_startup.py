@@ -15,8 +15,10 @@ from neurn_keras._startup import started_as_command
 HEAVY = ("keras", "tensorflow", "jax", "torch")
 
 
-def imported_modules(*args: str, env: dict | None = None) -> tuple[set[str], subprocess.CompletedProcess]:
-    """Runs ``python -X importtime *args`` and returns the top-level modules it imported."""
+def imported_modules(
+    *args: str, env: dict | None = None
+) -> tuple[set[str], subprocess.CompletedProcess]:
+    """Runs ``python -X importtime *args``: the top-level modules it imported, and the result."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", *args],
         capture_output=True,
@@ -63,8 +65,12 @@ def test_started_as_command(argv, script, expected):
 
 
 def test_library_import_registers_the_layers():
-    code = "import neurn_keras, keras; print(keras.saving.get_registered_object('neurn_keras>NeuRN'))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    code = (
+        "import neurn_keras, keras; print(keras.saving.get_registered_object('neurn_keras>NeuRN'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "NeuRN" in result.stdout
 
@@ -111,3 +117,31 @@ def test_training_on_jax_without_tensorflow(tmp_path):
     record = json.loads((output / "results.json").read_text())
     assert record["versions"]["keras_backend"] == "jax"
     assert set(record["accuracy"]) == {"mnist", "usps"}
+
+
+def console_scripts() -> dict[str, str]:
+    import configparser
+    from pathlib import Path
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    lines = config["options.entry_points"]["console_scripts"].strip().splitlines()
+    return dict(line.replace(" ", "").split("=") for line in lines)
+
+
+def test_every_tool_is_a_console_script_without_keras_at_start():
+    scripts = console_scripts()
+    assert set(scripts) == {
+        f"neurn-{tool}"
+        for tool in ("train", "sweep", "table", "cortex", "archsim", "neuro", "demo")
+    }
+    for name, target in scripts.items():
+        module, function = target.split(":")
+        code = (
+            f"import sys; sys.argv[0] = {name!r}; from {module} import {function}; "
+            f"sys.exit({function}(['--help']))"
+        )
+        names, result = imported_modules("-c", code)
+        assert result.returncode == 0, (name, result.stderr[-2000:])
+        assert result.stdout.startswith(f"usage: {name}"), (name, result.stdout[:200])
+        assert not names & set(HEAVY), (name, sorted(names & set(HEAVY)))

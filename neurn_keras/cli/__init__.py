@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from neurn_keras._startup import import_keras
 
@@ -27,11 +28,20 @@ class UsageError(Exception):
     """
 
 
+def invoked_as(prog: str) -> str:
+    """The tool's name as the user typed it: ``neurn-train`` for the console script, else
+    ``prog`` (``python -m neurn_keras.train``)."""
+    script = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return script if script.startswith("neurn-") else prog
+
+
 class Parser(argparse.ArgumentParser):
     """``ArgumentParser`` whose errors are one line (no usage block) with exit code 2."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if "prog" in kwargs:
+            kwargs["prog"] = invoked_as(kwargs["prog"])
         super().__init__(**kwargs)
 
     def error(self, message: str):
@@ -97,6 +107,13 @@ def flag(argument: str, flags: Mapping[str, str] | None = None) -> str:
     return (flags or {}).get(argument) or "--" + argument.replace("_", "-")
 
 
+def as_flags(message: str, flags: Mapping[str, str] | None = None) -> str:
+    """A library message on one line, its backquoted ```argument``` names shown as flags."""
+    from neurn_keras.errors import NeurnError
+
+    return NeurnError(message).render(lambda name: flag(name, flags))
+
+
 def run_cli(
     prog: str,
     body: Callable[[], int],
@@ -113,6 +130,7 @@ def run_cli(
     """
     from neurn_keras.errors import NeurnError
 
+    prog = invoked_as(prog)
     try:
         if needs_keras:
             import_keras()

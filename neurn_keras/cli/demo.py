@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurn_keras.cli import Parser, UsageError, positive_int, run_cli
+from neurn_keras.cli import Parser, UsageError, as_flags, positive_int, run_cli
 
 PROG = "python -m neurn_keras.demo"
 
@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> Path:
         try:
             x, y = _test_images(datasets, name, args)
         except FileNotFoundError as error:
-            missing.append(f"{name}: {str(error).splitlines()[0]}")
+            message = as_flags(str(error))
+            missing.append(message if message.startswith(f"{name}:") else f"{name}: {message}")
             continue
         images.update(_rows(name, x, y))
     if not images:

@@ -31,6 +31,10 @@ from neurn_keras.training.record import (
 
 _LAZY = {
     "train_and_evaluate": "neurn_keras.training.run",
+    **dict.fromkeys(
+        ("build_table", "paired_comparisons", "render_paired", "render_table", "transfer_label"),
+        "neurn_keras.training.tables",
+    ),
     "PreciseBN": "neurn_keras.training.precise_bn",
     "recalibrate_batchnorm": "neurn_keras.training.precise_bn",
     "ConsistencyTrainer": "neurn_keras.training.consistency",
@@ -43,10 +47,15 @@ __all__ = [
     "ResultsError",
     "RunConfig",
     "RunRecord",
+    "build_table",
     "collect_records",
     "load_record",
+    "paired_comparisons",
     "recalibrate_batchnorm",
+    "render_paired",
+    "render_table",
     "train_and_evaluate",
+    "transfer_label",
 ]
 
 

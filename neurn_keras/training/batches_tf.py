@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from neurn_keras.datasets.pipeline_tf import gather_batches
 from neurn_keras.training.batches import TrainingStream, epoch_order
 
 FOREVER = 1 << 31  # passes in the stream; fit() stops it
@@ -21,8 +22,6 @@ FOREVER = 1 << 31  # passes in the stream; fit() stops it
 def tf_training_stream(stream: TrainingStream) -> tf.data.Dataset:
     """``stream``'s batches, from its ``start_batch`` on, as an endless ``tf.data`` pipeline."""
     count, batch_size, seed = len(stream.x), stream.batch_size, stream.seed
-    images = tf.constant(stream.x)
-    labels = tf.constant(stream.y)
     first_pass, skip = divmod(stream.start_batch, stream.batches_per_pass)
 
     def pass_order(epoch):
@@ -31,13 +30,5 @@ def tf_training_stream(stream: TrainingStream) -> tf.data.Dataset:
         )
         return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [count])).batch(batch_size)
 
-    def gather(index):
-        return tf.cast(tf.gather(images, index), tf.float32), tf.gather(labels, index)
-
-    return (
-        tf.data.Dataset.range(first_pass, FOREVER)
-        .flat_map(pass_order)
-        .skip(skip)
-        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    batches = tf.data.Dataset.range(first_pass, FOREVER).flat_map(pass_order).skip(skip)
+    return gather_batches(batches, stream.x, stream.y)

@@ -45,9 +45,9 @@ def digit_domains() -> tuple[str, ...]:
 
 
 def backbone_names() -> tuple[str, ...]:
-    from neurn_keras.applications import BACKBONES
+    from neurn_keras import backbones
 
-    return tuple(BACKBONES)
+    return backbones.NAMES
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,10 @@ def _load(name: str, split: str, data_dir, limit: int | None, cut: bool = False)
         x, y = datasets.load_domain(name, split, data_dir=data_dir)  # fewer than limit
         return x[:limit], y[:limit]
     except (FileNotFoundError, DatasetFormatError, ValueError) as error:
-        raise DataNotFoundError(f"{name} {split}: {one_line(error)}") from error
+        message = one_line(error)
+        if not message.startswith(f"{name}: no {split} data"):  # says which split already
+            message = f"{name} {split}: {message}"
+        raise DataNotFoundError(message) from error
 
 
 def _hash_files(name: str, split: str, data_dir, into: dict[str, str]) -> None:
