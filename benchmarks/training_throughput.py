@@ -114,17 +114,19 @@ def table(results: dict[str, dict]) -> str:
     return markdown_table(header, rows)
 
 
-def page(results: dict[str, dict], skipped: list[str], load: tuple[float, float]) -> str:
+def page(
+    results: dict[str, dict], skipped: list[str], load: tuple[float, float], rounds: int
+) -> str:
     import platform
 
     cores = len(os.sched_getaffinity(0))
     note = (
         f"Training throughput of `Model.fit` at 32×32×3, batch {BATCH}, Adam, NeuRN in front "
-        f"(median of {ROUNDS} rounds of {STEPS} steps after a warm-up), on "
+        f"(median of {rounds} rounds of {STEPS} steps after a warm-up), on "
         f"{platform.machine()} with {cores} CPU cores. `TrainingStream` is the package's "
         "backend-neutral input pipeline (a Keras `PyDataset`), which `python -m "
         "neurn_keras.train` uses on JAX and PyTorch; on TensorFlow it feeds the same batches "
-        "through `tf.data` instead, the faster of the two there. "
+        "through `tf.data` instead (compare the two rows of TensorFlow below). "
         "Ratios: images/s against TensorFlow with `TrainingStream`, measured in the same "
         "script run."
     )
@@ -160,7 +162,7 @@ def main(argv=None) -> int:
         measured = run_backend(backend, args.rounds)
         if measured is not None:
             results[backend] = measured
-    body = page(results, skipped, (load_before, os.getloadavg()[0]))
+    body = page(results, skipped, (load_before, os.getloadavg()[0]), args.rounds)
     from benchmarks._report import write_page
 
     write_page(args.page, "Training throughput per Keras backend", body)

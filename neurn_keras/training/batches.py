@@ -65,7 +65,7 @@ class TrainingStream(keras.utils.PyDataset):
 
 def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, start_batch=0):
     """What ``fit`` trains on: a ``TrainingStream``, or on TensorFlow the same batches as a
-    faster ``tf.data`` pipeline (``batches_tf.py``)."""
+    ``tf.data`` pipeline (``batches_tf.py``)."""
     stream = TrainingStream(x, y, batch_size, seed, start_batch)
     if keras.backend.backend() != "tensorflow":
         return stream

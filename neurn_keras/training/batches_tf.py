@@ -1,8 +1,8 @@
-"""The training stream as a ``tf.data`` pipeline: the same batches, faster on TensorFlow.
+"""The training stream as a ``tf.data`` pipeline: the same batches, in TensorFlow's graph.
 
-Keras feeds a ``PyDataset`` to TensorFlow through a Python generator; on a 2-core CPU a
-``tf.data`` pipeline that gathers the batches in the graph trains DigitNet and
-MobileNetV2 1.3-1.4x faster (``benchmarks/training_throughput.py``). It reads the very
+Keras feeds a ``PyDataset`` to TensorFlow through a Python generator; a ``tf.data``
+pipeline gathers the batches in the graph instead (``benchmarks/training_throughput.py``
+measures the two side by side). It reads the very
 batches :class:`~neurn_keras.training.batches.TrainingStream` gives (the same
 per-pass permutations of ``epoch_order``, cut into the same batches), so a run's
 numbers do not depend on which of the two fed it. TensorFlow only.
