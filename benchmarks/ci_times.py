@@ -31,14 +31,20 @@ def main_job_seconds(runs: Path) -> float | None:
 
 
 def summary(times: dict, main_job: float | None) -> str:
-    job = f"the main job itself {minutes(main_job)} (its `results.json`), " if main_job else ""
+    load = (
+        f" (the 15-minute load average at the end was {times['load_average']:.1f}: above "
+        f"{times['cores']}, other work shared the cores)"
+        if times.get("load_average", 0) > times["cores"]
+        else ""
+    )
+    job = f"of which the main job {minutes(main_job)} by its `results.json`, " if main_job else ""
     return (
         f"Measured by `bash .ci/run` in a fresh clone on {times['date']} (commit "
         f"{times['commit']}, {times['cores']} CPU cores): set-up and main job "
-        f"{minutes(times['setup_and_main_job_seconds'])} ({job}most of the rest is `pip "
+        f"{minutes(times['setup_and_main_job_seconds'])} ({job}most of the rest `pip "
         f"install`), the tests {minutes(times['tests_seconds'])}, "
-        f"{minutes(times['total_seconds'])} in all. Written by `python -m benchmarks.ci_times "
-        "--update-readme` from `runs/ci-times.json`."
+        f"{minutes(times['total_seconds'])} in all{load}. Written by `python -m "
+        "benchmarks.ci_times --update-readme` from `runs/ci-times.json`."
     )
 
 
