@@ -8,20 +8,19 @@ import re
 import keras
 import numpy as np
 import pytest
+from augmentation_checks import (
+    check_inside_tf_function,
+    check_new_draws_in_the_training_step,
+    check_saved_model_predicts_deterministically,
+    numpy,
+    pixels,
+)
 
 import neurn_keras.layers.randconv as randconv_module
 from neurn_keras.layers import RandConv
 
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 needs_tf = pytest.mark.skipif(not ON_TENSORFLOW, reason="TensorFlow backend only")
-
-
-def pixels(shape, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, shape).astype("uint8")
-
-
-def numpy(x) -> np.ndarray:
-    return keras.ops.convert_to_numpy(x)
 
 
 def correlate(x: np.ndarray, kernel: np.ndarray, padding: str) -> np.ndarray:
@@ -186,16 +185,6 @@ def test_non_image_input_is_rejected(shape):
 # --- Keras plumbing -----------------------------------------------------------------------
 
 
-def small_model(layer) -> keras.Model:
-    inputs = keras.Input((None, None, 3), dtype="uint8")
-    x = layer(inputs)
-    x = keras.layers.Rescaling(1 / 255)(x)
-    x = keras.layers.Conv2D(4, 3, kernel_initializer=keras.initializers.GlorotUniform(0))(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(2, kernel_initializer=keras.initializers.GlorotUniform(1))(x)
-    return keras.Model(inputs, outputs)
-
-
 def test_config_round_trip():
     layer = RandConv([3, 5], mixing=False, identity_prob=0.25, clip=True, padding="reflect", seed=9)
     clone = RandConv.from_config(layer.get_config())
@@ -205,47 +194,14 @@ def test_config_round_trip():
 
 
 def test_saved_model_loads_back_and_predicts_deterministically(tmp_path):
-    model = small_model(RandConv(seed=2, name="augment"))
-    x = pixels((3, 14, 10, 3))
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded.get_layer("augment"), RandConv)
-    assert loaded.get_layer("augment").get_config() == model.get_layer("augment").get_config()
-    predictions = model.predict(x, verbose=0)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), predictions)
-    np.testing.assert_array_equal(model.predict(x, verbose=0), predictions)
-
-
-def train_losses(seed: int, steps: int = 3) -> tuple[list[float], float]:
-    """Losses of training steps on one batch with a zero learning rate, and the test loss."""
-    model = small_model(RandConv(identity_prob=0.0, seed=seed))
-    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
-    x, y = pixels((4, 12, 12, 3)), np.ones((4, 2), np.float32)
-    losses = [float(model.train_on_batch(x, y)) for _ in range(steps)]
-    return losses, float(model.evaluate(x, y, verbose=0))
+    check_saved_model_predicts_deterministically(RandConv(seed=2, name="augment"), tmp_path)
 
 
 def test_in_the_training_step():
-    """New draws at every step of the compiled training step, none in evaluation."""
-    losses, test_loss = train_losses(seed=11)
-    assert len(set(losses)) == len(losses)
-    assert test_loss not in losses
-    again, test_again = train_losses(seed=11)
-    np.testing.assert_allclose(again, losses, rtol=1e-5)
-    assert test_again == pytest.approx(test_loss, rel=1e-6)
+    check_new_draws_in_the_training_step(lambda seed: RandConv(identity_prob=0.0, seed=seed))
 
 
 @needs_tf
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_inside_tf_function_with_unknown_sizes(jit_compile):
-    import tensorflow as tf
-
-    layer = RandConv(identity_prob=0.0, seed=0)
-    spec = tf.TensorSpec((None, None, None, 3), tf.uint8)
-    fn = tf.function(lambda x: layer(x, training=True), input_signature=[spec])
-    if jit_compile:  # XLA needs static shapes; it retraces per shape
-        fn = tf.function(lambda x: layer(x, training=True), jit_compile=True)
-    outputs = [fn(pixels((2, *size, 3))).numpy() for size in [(9, 9), (9, 9), (13, 6)]]
-    assert outputs[2].shape == (2, 13, 6, 3)
-    assert not np.allclose(outputs[0], outputs[1])
+    check_inside_tf_function(RandConv(identity_prob=0.0, seed=0), jit_compile)
