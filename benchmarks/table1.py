@@ -99,7 +99,7 @@ GRIDS = {
         description=(
             "source MNIST, its first 10,000 training images (9,000 trained on, 1,000 held "
             "out for early stopping), the recipe (Adam 1e-3, batch 256, early stopping with "
-            "patience 5) but **at most 2 epochs** (70 optimizer steps), Precise BN on "
+            "patience 5) but **at most 2 epochs**, Precise BN on "
             "2,048 training images before every validation, the first 2,000 test images "
             "of each domain, seed 0, TensorFlow backend: a budget meant for a 2-core CPU "
             "(each cell's minutes are in the table; the cells ran while other work shared "
@@ -299,6 +299,15 @@ def full_section(finished: list[Finished], expected: int) -> str:
     return f"{len(finished)} of {expected} cells.\n\n" + render_table(table, "md")
 
 
+def steps_text(finished: list[Finished]) -> str:
+    """How many optimizer steps the cells took, from their records."""
+    steps = sorted({f.record.steps_run for f in finished})
+    if not steps:
+        return ""
+    span = str(steps[0]) if len(steps) == 1 else f"{steps[0]} to {steps[-1]}"
+    return f"{span} optimizer steps per cell; "
+
+
 def report(present: list[str], update_readme: bool) -> None:
     paper = paper_figures()
     stores = {name: CellStore(CELLS / name) for name in GRIDS}
@@ -322,6 +331,7 @@ def report(present: list[str], update_readme: bool) -> None:
             "## The CPU grid",
             "",
             f"{GRIDS['cpu'].description}. {len(cpu)} of {expected_cpu} cells; "
+            f"{steps_text(cpu)}"
             f"{minutes:.0f} minutes of training and evaluation in all.",
             "",
             cpu_table(cpu, paper) if cpu else "No cell has finished yet.",
