@@ -13,15 +13,23 @@ import os
 import sys
 from pathlib import Path
 
+CONSOLE_SCRIPT_PREFIX = "neurn-"
+
+
+def console_script_name(script: str | None = None) -> str | None:
+    """``neurn-train`` when this process is one of our console scripts, else None."""
+    script = (sys.argv[0] if sys.argv else "") if script is None else script
+    name = Path(script or "").name
+    return name if name.startswith(CONSOLE_SCRIPT_PREFIX) else None
+
 
 def started_as_command(argv: list[str] | None = None, script: str | None = None) -> bool:
     """Whether this process is ``python -m neurn_keras.<tool>`` or a ``neurn-*`` script."""
     argv = list(getattr(sys, "orig_argv", sys.argv) if argv is None else argv)
-    script = sys.argv[0] if script is None else script
     if "-m" in argv[:-1]:
         module = argv[argv.index("-m") + 1]
         return module.startswith("neurn_keras.")
-    return Path(script or "").name.startswith("neurn-")
+    return console_script_name(script) is not None
 
 
 @contextlib.contextmanager

@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
-from neurn_keras._startup import import_keras
+from neurn_keras._startup import console_script_name, import_keras
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -31,8 +30,7 @@ class UsageError(Exception):
 def invoked_as(prog: str) -> str:
     """The tool's name as the user typed it: ``neurn-train`` for the console script, else
     ``prog`` (``python -m neurn_keras.train``)."""
-    script = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return script if script.startswith("neurn-") else prog
+    return console_script_name() or prog
 
 
 class Parser(argparse.ArgumentParser):
