@@ -87,7 +87,7 @@ BACKBONES: tuple[Backbone, ...] = (
         reference="Volpi et al. 2018; Qiao et al. 2020",
         min_size=32,
         default_size=32,
-        preprocessing="unit",
+        preprocessing="tf",
         imagenet_weights=False,
         paper_row=None,
     ),

@@ -53,19 +53,25 @@ def finish_model(
     classifier_activation,
     weights,
     head: Callable | None = None,
+    classifier: Callable | None = None,
 ) -> keras.Model:
     """Adds the classifier head or the pooling, builds the model and loads ``weights``.
 
     Args:
         head: maps the feature map to the vector fed to the final ``Dense``; the default
             is global average pooling (layer ``"avg_pool"``).
+        classifier: ``classifier(x, classes, activation)`` applies that final layer
+            (named ``"predictions"``); the default is a ``Dense`` with Keras's initializers.
     """
     if pooling not in POOLINGS:
         raise ValueError(f"{name}: pooling must be one of {list(POOLINGS)}, got {pooling!r}")
     x = features
     if include_top:
         x = head(x) if head is not None else keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        if classifier is not None:
+            x = classifier(x, classes, classifier_activation)
+        else:
+            x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":

@@ -51,3 +51,42 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     images = images.astype(np.uint8)
     losses = [float(model.train_on_batch(images, labels)) for _ in range(8)]
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_pixels_reach_the_network_in_minus_one_to_one():
+    model = applications.build_model("digitnet", neurn=False, input_shape=(32, 32, 3))
+    inside = keras.Model(model.input, model.get_layer("preprocess").output)
+    x = np.stack([np.zeros((32, 32, 3)), np.full((32, 32, 3), 255.0)]).astype(np.float32)
+    out = keras.ops.convert_to_numpy(inside(x))
+    np.testing.assert_allclose(out[0], -1.0)
+    np.testing.assert_allclose(out[1], 1.0)
+
+
+def test_pytorch_initialization_draws_weights_and_biases_within_one_over_root_fan_in():
+    keras.utils.set_random_seed(0)
+    model = applications.build_model("digitnet", input_shape=(32, 32, 3))
+    fan_ins = {"conv1": 5 * 5 * 3, "conv2": 5 * 5 * 64, "fc1": 3200, "fc2": 1024,
+               "predictions": 1024}  # fmt: skip
+    for name, fan_in in fan_ins.items():
+        kernel, bias = model.get_layer(name).get_weights()
+        bound = 1 / np.sqrt(fan_in)
+        assert np.abs(kernel).max() <= bound and np.abs(bias).max() <= bound, name
+        # uniform on ±bound: std bound/√3; the biases are drawn too (not zero)
+        assert abs(kernel.std() / (bound / np.sqrt(3)) - 1) < 0.1, name
+        assert np.abs(bias).max() > 0.5 * bound, name
+
+
+def test_keras_initialization_keeps_glorot_weights_and_zero_biases():
+    keras.utils.set_random_seed(0)
+    model = applications.build_model("digitnet", initialization="keras")
+    kernel, bias = model.get_layer("fc1").get_weights()
+    glorot_std = np.sqrt(2 / (3200 + 1024))
+    assert abs(kernel.std() / glorot_std - 1) < 0.1
+    assert not bias.any()
+
+
+def test_unknown_initialization_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="initialization must be one of"):
+        applications.build_model("digitnet", initialization="he")

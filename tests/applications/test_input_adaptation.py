@@ -139,7 +139,7 @@ def test_neurn_sees_raw_pixels_and_preprocessing_sees_neurn():
     model = applications.build_model("digitnet", input_shape=(32, 32, 3))
     x = np.random.default_rng(2).integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
     inside = keras.Model(model.input, model.get_layer("preprocess").output)
-    expected = to_numpy(NeuRN()(x))  # digitnet's preprocessing ("unit") of [0, 1] is identity
+    expected = 2 * to_numpy(NeuRN()(x)) - 1  # digitnet's preprocessing ("tf"): [0, 1] -> [-1, 1]
     np.testing.assert_allclose(to_numpy(inside(x)), expected, atol=1e-6)
 
 
