@@ -22,8 +22,8 @@ which Pro-RandConv builds): pixels normalized with mean 0.5 and std 0.5, i.e. to
 biases uniform in ±1/√fan_in (``initialization="pytorch"``). With Keras's defaults
 instead ([0, 1] inputs, Glorot weights, zero biases), our ERM missed the published ERM
 on MNIST-M by more than the protocol's 5-point sanity bar; with these it meets it
-(``docs/results/erm_sanity.md``, from ``python -m benchmarks.erm_sanity``). ``initialization="keras"`` keeps Keras's
-initializers.
+(``docs/results/erm_sanity.md``, from ``python -m benchmarks.erm_sanity``).
+``initialization="keras"`` keeps Keras's initializers.
 """
 
 from __future__ import annotations
