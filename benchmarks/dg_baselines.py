@@ -273,7 +273,9 @@ def report(targets, update_readme: bool) -> None:
          for m in METHODS if m.name in minutes],
     )  # fmt: skip
     intro = (
-        "The literature's single-source digits protocol (`--protocol digits10k`): DigitNet, "
+        "The literature's single-source digits protocol (`--protocol digits10k`): DigitNet "
+        "as in RandConv's code (inputs in [-1, 1], PyTorch's default initialization; why: "
+        "[erm_sanity.md](erm_sanity.md)), "
         "the first 10,000 MNIST training images at 32×32 RGB (9,000 trained on, 1,000 "
         "held out for model selection), 10,000 Adam steps of batch 32 at lr 1e-4, validated "
         "every 250 steps, the best validation kept (as RandConv's `exp_mnist10k.sh`). "
