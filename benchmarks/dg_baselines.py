@@ -12,6 +12,7 @@ partial grid already compares them all); the page comes from those files alone.
     python -m benchmarks.dg_baselines                    # run the missing cells, then the page
     python -m benchmarks.dg_baselines --report-only --update-readme
     python -m benchmarks.dg_baselines --max-minutes 60   # a slice of the grid
+    python -m benchmarks.dg_baselines --methods erm randconv neurn3+randconv
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Method:
     """One row: the run's input pipeline."""
 
     name: str
+    key: str
     input_norm: str = "none"
     kernel_size: int = 5
     augment: str = "none"
@@ -58,14 +60,14 @@ class Method:
 
 
 METHODS = (
-    Method("ERM"),
-    Method("NeuRN (k=3)", "neurn", 3),
-    Method("NeuRN (k=5)", "neurn", 5),
-    Method("LCN", "lcn"),
-    Method("RandConv", augment="randconv"),
-    Method("NeuRN (k=3) + RandConv", "neurn", 3, "randconv"),
-    Method("Pro-RandConv", augment="prorandconv"),
-    Method("NeuRN (k=3) + Pro-RandConv", "neurn", 3, "prorandconv"),
+    Method("ERM", "erm"),
+    Method("NeuRN (k=3)", "neurn3", "neurn", 3),
+    Method("NeuRN (k=5)", "neurn5", "neurn", 5),
+    Method("LCN", "lcn", "lcn"),
+    Method("RandConv", "randconv", augment="randconv"),
+    Method("NeuRN (k=3) + RandConv", "neurn3+randconv", "neurn", 3, "randconv"),
+    Method("Pro-RandConv", "prorandconv", augment="prorandconv"),
+    Method("NeuRN (k=3) + Pro-RandConv", "neurn3+prorandconv", "neurn", 3, "prorandconv"),
 )
 """NeuRN is combined with the augmentations at k=3, its best kernel size in the earlier
 capped digits runs (M→MM); the augmentation acts on raw pixels, NeuRN after it."""
@@ -84,13 +86,14 @@ def present_targets() -> tuple[str, ...]:
     return tuple(out)
 
 
-def cells(targets: tuple[str, ...]):
+def cells(targets: tuple[str, ...], methods: tuple[Method, ...] = METHODS):
+    """Every run, seed 0 of every method first (in ``methods``' order), then seed 1, 2."""
     from neurn_keras.training import RunConfig
 
     return [
         RunConfig.for_protocol("digits10k", targets=targets, seed=seed, **method.settings())
         for seed in SEEDS
-        for method in METHODS
+        for method in methods
     ]
 
 
@@ -326,14 +329,28 @@ def main(argv=None) -> int:
         "--runs-dir", type=Path, default=ROOT / "runs" / "benchmarks" / "dg_baselines"
     )
     parser.add_argument("--cells-dir", type=Path, default=CELLS)
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=[m.key for m in METHODS],
+        default=[m.key for m in METHODS],
+        metavar="KEY",
+        help="only these rows' runs, in this order (default: all; keys: "
+        + ", ".join(m.key for m in METHODS)
+        + ")",
+    )
     args = parser.parse_args(argv)
     if args.update_readme:
         check_readme_section("dg-baselines")
     targets = present_targets()
     if not args.report_only:
         started = time.monotonic()
+        chosen = tuple(next(m for m in METHODS if m.key == key) for key in args.methods)
         failed = run_cells(
-            cells(targets), args.runs_dir, CellStore(args.cells_dir), max_minutes=args.max_minutes
+            cells(targets, chosen),
+            args.runs_dir,
+            CellStore(args.cells_dir),
+            max_minutes=args.max_minutes,
         )
         print(f"{(time.monotonic() - started) / 60:.1f} min; failed: {failed or 'none'}")
     report(targets, args.update_readme)
