@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,7 +196,9 @@ def main(argv=None) -> int:
         "--variants", nargs="+", choices=[v.name for v in VARIANTS],
         default=[v.name for v in VARIANTS],
     )  # fmt: skip
-    parser.add_argument("--max-minutes", type=float, default=None)
+    parser.add_argument(
+        "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
+    )
     parser.add_argument(
         "--runs-dir", type=Path, default=ROOT / "runs" / "benchmarks" / "erm_sanity"
     )
@@ -205,16 +208,20 @@ def main(argv=None) -> int:
     if not args.report_only:
         targets = dg_baselines.present_targets()
         chosen = [v for v in VARIANTS if v.name in args.variants]
+        started = time.monotonic()
         for seed in args.seeds:  # seed 0 of every variant first
             for variant in chosen:
                 store = CellStore(args.cells_dir / variant.name)
                 if seed in {f.record.seed for f in store.load()}:
                     continue  # the cell's name hashes a start file that may be gone
+                spent = (time.monotonic() - started) / 60
+                if args.max_minutes is not None and spent > args.max_minutes:
+                    print(f"the {args.max_minutes:g}-minute budget is spent")
+                    break
                 failed += run_cells(
                     variant_cells(variant, [seed], args.runs_dir, targets),
                     args.runs_dir,
                     store,
-                    max_minutes=args.max_minutes,
                 )
     report()
     return 1 if failed else 0
