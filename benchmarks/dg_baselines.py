@@ -310,7 +310,8 @@ def report(targets, update_readme: bool) -> None:
             "**NeuRN against the field** (the literature's digits protocol, 10,000 steps; "
             f"{len(finished)} of {expected} runs; "
             "[docs/results/dg_baselines.md](docs/results/dg_baselines.md), from "
-            "`python -m benchmarks.dg_baselines`):\n\n"
+            "`python -m benchmarks.dg_baselines`; how our ERM came to meet the published "
+            "ERM: [docs/results/erm_sanity.md](docs/results/erm_sanity.md)):\n\n"
             + table
             + "\n\n"
             + verdict(results, targets, tested)
