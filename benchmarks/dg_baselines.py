@@ -252,6 +252,9 @@ def verdict(results, targets, tested) -> str:
                    comparison.mean_difference > 0 else
                    "does not add a significant gain on top of it." if comparison.mean_difference
                    > 0 else "does not add anything on top of it; the combination is lower.")
+                + ("" if len(comparison.seeds) >= len(SEEDS) else
+                   f" Only {len(comparison.seeds)} of the {len(SEEDS)} seeds are in: a paired "
+                   "test over so few seeds has little power.")
             )  # fmt: skip
     return "\n".join(lines)
 
