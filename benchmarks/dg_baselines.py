@@ -239,7 +239,13 @@ def verdict(results, targets, tested) -> str:
             for c, p in tested
             if (c.label, c.baseline_label, c.transfer[1]) == (combined, best, "average")
         ]
-        if mine:
+        if not mine:
+            lines.append(
+                f"- The best augmentation here is {best} (average {100 * scored[best]:.2f}%). "
+                f"{combined} has no run on the same seeds yet, so whether NeuRN adds "
+                "anything on top of it is not measured."
+            )
+        else:
             comparison, p_holm = mine[0]
             holm = "–" if p_holm is None else f"{p_holm:.3f}"
             significant = p_holm is not None and p_holm < 0.05
