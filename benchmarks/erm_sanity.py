@@ -111,12 +111,7 @@ def variant_results(variant: Variant) -> dict[int, dict]:
 
 
 def cell(values: list[float]) -> str:
-    if not values:
-        return "–"
-    text = f"{100 * statistics.fmean(values):.2f}"
-    if len(values) > 1:
-        text += f" ± {100 * statistics.stdev(values):.2f}"
-    return text + f" (n={len(values)})"
+    return dg_baselines.cell(values, full=None)
 
 
 def variants_table(labels: dict, published: dict) -> tuple[str, str]:
@@ -133,8 +128,11 @@ def variants_table(labels: dict, published: dict) -> tuple[str, str]:
             ours = [acc[target] for acc in results.values() if target in acc]
             if ours:
                 mean = 100 * statistics.fmean(ours)
-                verdict = "within" if abs(mean - value) <= 5 else "NOT within"
-                checks.append(f"{labels[target]} {mean:.2f} ({verdict} 5 points of {value:.2f})")
+                verdict = dg_baselines.sanity_check(mean, value)
+                checks.append(
+                    f"{labels[target]} {mean:.2f} ({verdict} {dg_baselines.SANITY_POINTS:g} "
+                    f"points of {value:.2f})"
+                )
         if checks:
             lines.append(f"- {variant.name}, {len(results)} seed(s): " + "; ".join(checks) + ".")
     rows.append(
@@ -176,7 +174,8 @@ def report() -> None:
             "Test accuracy in percent, mean ± std over the seeds run (n); the full test "
             "sets; protocol `digits10k`, ERM (no input normalization, no augmentation).",
             table,
-            "Against the sanity bar (within 5 points of the published ERM):\n\n" + bar,
+            f"Against the sanity bar (within {dg_baselines.SANITY_POINTS:g} points of the "
+            "published ERM):\n\n" + bar,
             "## What the change did to the other rows\n\nTest accuracy (%) of seed 0 "
             "with our first DigitNet → with the current one (`dg_baselines`; – where "
             "the new run is not finished). NeuRN's and LCN's outputs are fed to the "
