@@ -13,7 +13,13 @@ import argparse
 from pathlib import Path
 
 from neurn_keras import cli
-from neurn_keras.training.config import DEFAULT_EPOCHS, DEFAULT_PRECISE_BN, RunConfig
+from neurn_keras.training.config import (
+    DEFAULT_EPOCHS,
+    DEFAULT_PRECISE_BN,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    RunConfig,
+)
 from neurn_keras.training.protocols import PROTOCOLS
 
 
@@ -82,8 +88,8 @@ def add_data_arguments(group: argparse._ArgumentGroup) -> None:
 
 
 def add_recipe_arguments(group: argparse._ArgumentGroup) -> None:
-    """``--protocol --epochs --steps --eval-every --batch-size --lr --patience --weights
-    --precise-bn --distribute``."""
+    """``--protocol --epochs --steps --eval-every --batch-size --lr --optimizer --momentum
+    --lr-schedule --patience --weights --precise-bn --distribute``."""
     defaults = RunConfig()
     group.add_argument(
         "--protocol",
@@ -126,7 +132,26 @@ def add_recipe_arguments(group: argparse._ArgumentGroup) -> None:
         "--lr",
         type=cli.positive_float,
         default=argparse.SUPPRESS,
-        help=f"Adam learning rate (default {defaults.lr})",
+        help=f"learning rate, the start of a schedule (default {defaults.lr})",
+    )
+    group.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=argparse.SUPPRESS,
+        help=f"adam, or sgd with --momentum (default {defaults.optimizer})",
+    )
+    group.add_argument(
+        "--momentum",
+        type=_non_negative_float,
+        default=argparse.SUPPRESS,
+        help=f"SGD momentum, with --optimizer sgd (default {defaults.momentum:g})",
+    )
+    group.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default=argparse.SUPPRESS,
+        help="constant, or cosine: from --lr down to 0 over the run's optimizer steps "
+        f"(default {defaults.lr_schedule})",
     )
     group.add_argument(
         "--patience",
@@ -174,7 +199,8 @@ def add_method_arguments(group: argparse._ArgumentGroup, grid: bool = False) -> 
 
 SETTING_NAMES = (
     "train_limit", "test_limit", "val_split", "input_shape", "epochs", "steps",
-    "eval_every", "batch_size", "lr", "patience", "weights", "precise_bn", "consistency",
+    "eval_every", "batch_size", "lr", "optimizer", "momentum", "lr_schedule", "patience",
+    "weights", "precise_bn", "consistency",
 )  # fmt: skip
 
 

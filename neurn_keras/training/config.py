@@ -28,6 +28,13 @@ INPUT_NORMS = ("neurn", "lcn", "none")
 normalization (Jarrett et al. 2009), or nothing."""
 AUGMENTS = ("none", "randconv", "prorandconv")
 """Training-only augmentation of the raw pixels, before the input normalization."""
+OPTIMIZERS = ("adam", "sgd")
+"""``adam`` (Keras's Adam) or ``sgd`` (SGD with ``momentum``)."""
+LR_SCHEDULES = ("constant", "cosine")
+"""``constant``, or ``cosine``: decay from ``lr`` to 0 over the run's optimizer steps."""
+LATER_FIELDS = {"optimizer": "adam", "momentum": 0.0, "lr_schedule": "constant"}
+"""Fields added after results existed: left out of the identity at these defaults, so
+every run made before they existed keeps its hash (and its cell directory)."""
 DEFAULT_TRAIN_LIMIT = 10000
 """The literature's single-source protocol trains on the first 10,000 MNIST images."""
 DEFAULT_EPOCHS = 5
@@ -77,6 +84,9 @@ class RunConfig:
     eval_every: int | None = None
     batch_size: int = 256
     lr: float = 0.001
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    lr_schedule: str = "constant"
     patience: int | None = 5
     val_split: float = 0.1
     train_limit: int | None = DEFAULT_TRAIN_LIMIT
@@ -173,6 +183,8 @@ class RunConfig:
             ("input_norm", self.input_norm, INPUT_NORMS),
             ("padding", self.padding, PADDINGS),
             ("augment", self.augment, AUGMENTS),
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
         ):
             if value not in allowed:
                 raise ArgumentError(name, value, f"must be one of {', '.join(allowed)}")
@@ -208,6 +220,12 @@ class RunConfig:
             raise ArgumentError("val_split", self.val_split, "must be in (0, 1)")
         if not self.lr > 0:
             raise ArgumentError("lr", self.lr, "must be positive")
+        if not 0 <= self.momentum < 1:
+            raise ArgumentError("momentum", self.momentum, "must be in [0, 1)")
+        if self.momentum and self.optimizer != "sgd":
+            raise ArgumentError(
+                "momentum", self.momentum, "applies to `optimizer` sgd (Adam has its own)"
+            )
         if self.precise_bn < 0:
             raise ArgumentError("precise_bn", self.precise_bn, "must be >= 0 (0 turns it off)")
         if self.consistency < 0:
@@ -244,6 +262,9 @@ class RunConfig:
             fields["kernel_size"] = fields["padding"] = None
         if self.steps is not None:
             fields["epochs"] = None
+        for key, default in LATER_FIELDS.items():
+            if fields[key] == default:
+                del fields[key]
         for key in ("weights", "init_from"):  # a file is identified by its content
             value = fields[key]
             if value not in (None, "imagenet") and Path(value).is_file():
@@ -291,6 +312,9 @@ class RunConfig:
             "--input-shape", *(str(v) for v in self.input_shape),
             "--batch-size", str(self.batch_size),
             "--lr", repr(self.lr),
+            "--optimizer", self.optimizer,
+            "--momentum", repr(self.momentum),
+            "--lr-schedule", self.lr_schedule,
             "--patience", optional(self.patience),
             "--val-split", repr(self.val_split),
             "--train-limit", limit(self.train_limit),

@@ -1,6 +1,7 @@
 """One run, end to end: inputs checked, data, model, the paper's recipe, evaluation, record.
 
-The recipe (Qazi et al. 2025): Adam(lr), batches of 256, ``EarlyStopping(monitor=
+The recipe (Qazi et al. 2025; other optimizers and a cosine schedule through
+``RunConfig``): Adam(lr), batches of 256, ``EarlyStopping(monitor=
 "val_accuracy", patience=5, restore_best_weights=True)`` on a stratified validation
 split of the source's training images; BatchNormalization statistics recalibrated
 before every validation (Precise BN); plus a checkpoint of the best model, the history
@@ -144,11 +145,29 @@ def split_source(config: RunConfig, data: RunData) -> Split:
     return Split(datasets.prepare(x_train, shape), y_train, datasets.prepare(x_val, shape), y_val)
 
 
-def compile_for_training(trainer, config: RunConfig) -> None:
+def make_optimizer(config: RunConfig, total_steps: int | None = None):
+    """The run's optimizer: Adam or SGD (with ``momentum``), at a constant ``lr`` or on a
+    cosine from ``lr`` to 0 over ``total_steps`` (``lr_schedule="cosine"`` needs them)."""
     import keras
 
+    learning_rate = config.lr
+    if config.lr_schedule == "cosine":
+        if total_steps is None:
+            raise ValueError("a cosine learning-rate schedule needs the run's total_steps")
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.lr, total_steps)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=config.momentum)
+    return keras.optimizers.Adam(learning_rate)
+
+
+def compile_for_training(trainer, config: RunConfig, total_steps: int | None = None) -> None:
+    """Compiles with the run's optimizer (see ``make_optimizer``), the loss and accuracy.
+
+    ``total_steps`` (steps per epoch × epochs) sets the length of a cosine schedule; the
+    schedule reads the optimizer's step count, which a resumed run restores with it.
+    """
     trainer.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.lr),
+        optimizer=make_optimizer(config, total_steps),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -196,7 +215,7 @@ def fit(model, config: RunConfig, run: RunDirectory, split: Split, state, progre
 
     schedule = Schedule.of(config, len(split.x_train))
     trainer = trainer_for(model, config)
-    compile_for_training(trainer, config)
+    compile_for_training(trainer, config, schedule.steps_per_epoch * schedule.max_epochs)
     backup = read_backup(run.backup)
     if backup is None:  # nothing committed: start afresh, whatever a kill left behind
         shutil.rmtree(run.backup, ignore_errors=True)
@@ -291,7 +310,7 @@ def evaluate(model, config: RunConfig, data: RunData, log: Log) -> tuple[dict, d
     from neurn_keras import datasets
     from neurn_keras.training.batches import ArrayBatches
 
-    compile_for_training(model, config)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     accuracy, sizes = {}, {}
     for name, (x, y) in data.tests.items():
         started = time.perf_counter()

@@ -21,6 +21,17 @@ def test_cell_hash_is_stable_and_ignores_unused_neurn_settings():
     assert plain.cell_name().startswith("digitnet-plain-mnist-seed0-")
 
 
+def test_fields_added_later_keep_the_hashes_of_earlier_runs():
+    """Hashes computed before ``optimizer``, ``momentum`` and ``lr_schedule`` existed."""
+    assert RunConfig().cell_hash() == "d9f7b92ea7"
+    earlier = RunConfig.for_protocol("digits10k", input_norm="none", augment="prorandconv", seed=1)
+    assert earlier.cell_hash() == "bdb9171c87"
+    for change in ({"optimizer": "sgd"}, {"lr_schedule": "cosine"}):
+        assert dataclasses.replace(earlier, **change).cell_hash() != earlier.cell_hash()
+    sgd = dataclasses.replace(earlier, optimizer="sgd")
+    assert dataclasses.replace(sgd, momentum=0.9).cell_hash() != sgd.cell_hash()
+
+
 def test_init_from_is_identified_by_content(tmp_path):
     first, second = tmp_path / "a.keras", tmp_path / "b.keras"
     first.write_bytes(b"same")
@@ -43,6 +54,8 @@ def test_init_from_is_identified_by_content(tmp_path):
         RunConfig(augment="prorandconv", steps=300, eval_every=100, patience=None),
         RunConfig.for_protocol("digits10k", augment="randconv", seed=2),
         RunConfig.for_protocol("digits10k", steps=200, eval_every=100),
+        RunConfig.for_protocol("prorandconv-digits", augment="prorandconv", epochs=2),
+        RunConfig(optimizer="sgd", momentum=0.5, lr_schedule="cosine"),
     ],
 )
 def test_command_line_round_trip(config):
@@ -65,7 +78,24 @@ def test_digits10k_protocol_is_the_literatures_schedule():
     assert config.protocol == "digits10k" and config.protocol_deviations() == {}
     short = RunConfig.for_protocol("digits10k", steps=300, eval_every=100)
     assert short.protocol_deviations() == {"steps": [10000, 300], "eval_every": [250, 100]}
-    assert set(PROTOCOLS) == {"digits10k"}
+    assert set(PROTOCOLS) == {"digits10k", "prorandconv-digits"}
+
+
+def test_prorandconv_protocol_is_its_reported_schedule_on_the_same_data():
+    config = RunConfig.for_protocol("prorandconv-digits")
+    assert (config.optimizer, config.momentum, config.lr, config.lr_schedule) == (
+        "sgd", 0.9, 0.01, "cosine"
+    )  # fmt: skip
+    assert (config.batch_size, config.epochs, config.steps, config.patience) == (
+        64,
+        500,
+        None,
+        None,
+    )
+    digits10k = RunConfig.for_protocol("digits10k")
+    for name in ("backbone", "source", "input_shape", "train_limit", "val_split"):
+        assert getattr(config, name) == getattr(digits10k, name)
+    assert config.protocol_deviations() == {}
 
 
 def test_protocol_flags_fill_only_what_was_not_given():
@@ -97,6 +127,10 @@ def test_neurn_flag_is_shorthand_for_input_norm():
         ({"input_norm": "bn"}, "input_norm='bn': must be one of neurn, lcn, none"),
         ({"augment": "mixup"}, "augment='mixup': must be one of none, randconv, prorandconv"),
         ({"consistency": 10.0}, "consistency=10.0: the consistency loss compares augmented"),
+        ({"optimizer": "rmsprop"}, "optimizer='rmsprop': must be one of adam, sgd"),
+        ({"lr_schedule": "step"}, "lr_schedule='step': must be one of constant, cosine"),
+        ({"optimizer": "sgd", "momentum": 1.0}, "momentum=1.0: must be in "),
+        ({"momentum": 0.9}, "momentum=0.9: applies to optimizer sgd"),
         ({"input_shape": (32, 32, 2)}, "expected HEIGHT WIDTH 1|3"),
         ({"epochs": 0}, "epochs=0: must be >= 1"),
         ({"steps": 300}, "steps and eval_every go together"),
