@@ -33,8 +33,10 @@ from benchmarks._report import (
     replace_readme_section,
     write_page,
 )
+from neurn_keras.figures import save_figure
 
 CELLS = ROOT / "docs" / "results" / "dg_baselines"
+FIGURE = ROOT / "docs" / "results" / "dg_baselines.png"
 PUBLISHED = ROOT.parent / "shared" / "reference" / "digits10k_published.csv"
 SEEDS = (0, 1, 2)
 TARGETS = ("usps", "mnist_m", "syn_render", "svhn")
@@ -146,6 +148,46 @@ def cell(values: list[float], full: int | None = len(SEEDS)) -> str:
     if len(values) > 1:
         text += f" ± {100 * statistics.stdev(values):.2f}"
     return text + ("" if len(values) == full else f" (n={len(values)})")
+
+
+def chart(results, targets):
+    """One panel per target and the average: each method's mean (bar) and seeds (dots),
+    with the published figure (×) where there is one."""
+    import matplotlib.pyplot as plt
+
+    names = [m.name for m in METHODS if results.get(m.name)]
+    uses_neurn = {m.name: m.input_norm == "neurn" for m in METHODS}
+    published = {r["method"]: r for r in published_rows()}
+    panels = [*targets, "average"]
+    figure, axes = plt.subplots(
+        1, len(panels), figsize=(2.9 * len(panels) + 1.5, 0.42 * len(names) + 1.4), sharey=True
+    )
+    rows = range(len(names))[::-1]
+    for ax, panel in zip(axes, panels, strict=True):
+        for row, name in zip(rows, names, strict=True):
+            runs = results[name].values()
+            values = [100 * (average(a, targets) if panel == "average" else a[panel]) for a in runs]
+            color = "tab:orange" if uses_neurn[name] else "tab:blue"
+            ax.barh(row, statistics.fmean(values), color=color, alpha=0.45, height=0.7)
+            ax.plot(values, [row] * len(values), "o", color=color, markersize=4)
+            column = PUBLISHED_COLUMNS.get(panel)
+            if name in published and column:
+                ax.plot(float(published[name][column]), row, "kx", markersize=8, mew=2)
+        ax.set_title("average over targets" if panel == "average" else TARGET_LABELS[panel])
+        ax.set_xlabel("test accuracy (%)")
+        ax.set_xlim(0, 100)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(list(rows), names)
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.45, label="without NeuRN"),
+        plt.Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.45, label="with NeuRN"),
+        plt.Line2D([], [], marker="o", color="grey", ls="", label="one seed"),
+        plt.Line2D([], [], marker="x", color="k", mew=2, ls="",
+                   label="published (Pro-RandConv Table 1)"),
+    ]  # fmt: skip
+    figure.legend(handles=handles, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.08))
+    figure.suptitle("Single-source digits from MNIST, 10,000 steps (bar: mean over seeds)")
+    return figure
 
 
 def sanity_check(ours: float, published: float) -> str:
@@ -318,6 +360,7 @@ def report(targets, update_readme: bool) -> None:
     body = "\n\n".join(
         [
             intro,
+            f"![accuracy per method and target]({FIGURE.name})",
             table,
             verdict(results, targets, tested),
             "## Paired tests\n\nEvery method against ERM, and every NeuRN + augmentation "
@@ -328,6 +371,8 @@ def report(targets, update_readme: bool) -> None:
         ]
     )
     write_page(ROOT / "docs" / "results" / "dg_baselines.md", "NeuRN against the field", body)
+    if results:
+        save_figure(chart(results, targets), FIGURE)
     if update_readme:
         summary = (
             "**NeuRN against the field** (the literature's digits protocol, 10,000 steps; "
@@ -335,6 +380,7 @@ def report(targets, update_readme: bool) -> None:
             "[docs/results/dg_baselines.md](docs/results/dg_baselines.md), from "
             "`python -m benchmarks.dg_baselines`; how our ERM came to meet the published "
             "ERM: [docs/results/erm_sanity.md](docs/results/erm_sanity.md)):\n\n"
+            + f"![accuracy per method and target]({FIGURE.relative_to(ROOT).as_posix()})\n\n"
             + table
             + "\n\n"
             + verdict(results, targets, tested)
