@@ -4,7 +4,8 @@ The single-source digits protocol of the literature (``--protocol digits10k``: D
 the first 10,000 MNIST images, 10,000 Adam steps of batch 32 at lr 1e-4, the best of
 the validations every 250 steps), with the field's simple input-side methods beside
 NeuRN, alone and combined: ERM, NeuRN (k=3 and k=5, reflect), LCN, RandConv, NeuRN +
-RandConv, Pro-RandConv, NeuRN + Pro-RandConv; seeds 0, 1, 2. Targets: USPS, MNIST-M,
+RandConv, Pro-RandConv, NeuRN + Pro-RandConv, and the other order (RandConv after NeuRN,
+tested on its own); seeds 0, 1, 2. Targets: USPS, MNIST-M,
 syn_render (ours) and SVHN when its files exist. Each run is one cell, resumable and kept
 in ``docs/results/dg_baselines/`` when it finishes (seed 0 of every method first, so a
 partial grid already compares them all); the page comes from those files alone.
@@ -56,10 +57,12 @@ class Method:
     input_norm: str = "none"
     kernel_size: int = 5
     augment: str = "none"
+    after_norm: bool = False  # the augmentation after NeuRN instead of on the raw pixels
 
     def settings(self) -> dict:
         return {"input_norm": self.input_norm, "kernel_size": self.kernel_size,
-                "padding": "reflect", "augment": self.augment}  # fmt: skip
+                "padding": "reflect", "augment": self.augment,
+                "augment_after_norm": self.after_norm}  # fmt: skip
 
 
 METHODS = (
@@ -75,6 +78,17 @@ METHODS = (
 """NeuRN is combined with the augmentations at k=3, its best kernel size in the earlier
 capped digits runs (M→MM); the augmentation acts on raw pixels, NeuRN after it."""
 
+ORDER_METHODS = (
+    Method("RandConv after NeuRN (k=3)", "randconv-after-neurn3", "neurn", 3, "randconv", True),
+)
+"""The other order, tried with the cheaper augmentation: NeuRN on the raw pixels, RandConv
+on its output. Tested in a family of its own, so the main table's tests keep their power."""
+ORDER_PAIRS = (
+    ("RandConv after NeuRN (k=3)", "NeuRN (k=3) + RandConv"),
+    ("RandConv after NeuRN (k=3)", "RandConv"),
+)
+ALL_METHODS = METHODS + ORDER_METHODS
+
 
 def present_targets() -> tuple[str, ...]:
     from neurn_keras import datasets
@@ -89,7 +103,7 @@ def present_targets() -> tuple[str, ...]:
     return tuple(out)
 
 
-def cells(targets: tuple[str, ...], methods: tuple[Method, ...] = METHODS, seeds=SEEDS):
+def cells(targets: tuple[str, ...], methods: tuple[Method, ...] = ALL_METHODS, seeds=SEEDS):
     """Every run, seed 0 of every method first (in ``methods``' order), then seed 1, 2."""
     from neurn_keras.training import RunConfig
 
@@ -101,13 +115,14 @@ def cells(targets: tuple[str, ...], methods: tuple[Method, ...] = METHODS, seeds
 
 
 def method_of(record) -> str:
-    for method in METHODS:
+    for method in ALL_METHODS:
         settings = method.settings()
         same_norm = record.input_norm == settings["input_norm"]
         same_k = record.input_norm != "neurn" or record.neurn_config["kernel_size"] == (
             method.kernel_size
         )
-        if same_norm and same_k and record.augment == method.augment:
+        same_order = record.augment_after_norm == method.after_norm
+        if same_norm and same_k and same_order and record.augment == method.augment:
             return method.name
     return "other"
 
@@ -155,8 +170,8 @@ def chart(results, targets):
     with the published figure (×) where there is one."""
     import matplotlib.pyplot as plt
 
-    names = [m.name for m in METHODS if results.get(m.name)]
-    uses_neurn = {m.name: m.input_norm == "neurn" for m in METHODS}
+    names = [m.name for m in ALL_METHODS if results.get(m.name)]
+    uses_neurn = {m.name: m.input_norm == "neurn" for m in ALL_METHODS}
     published = {r["method"]: r for r in published_rows()}
     panels = [*targets, "average"]
     figure, axes = plt.subplots(
@@ -198,7 +213,7 @@ def sanity_check(ours: float, published: float) -> str:
 def results_table(results, targets) -> str:
     header = ["method", *(TARGET_LABELS[t] for t in targets), "average", "M (source)"]
     rows = []
-    for method in METHODS:
+    for method in ALL_METHODS:
         seeds = results.get(method.name, {})
         rows.append(
             [
@@ -215,11 +230,17 @@ def results_table(results, targets) -> str:
     return markdown_table(header, rows)
 
 
-def comparisons(results, targets) -> list[tuple[str, str, str, list[float], list[float]]]:
-    """(row, baseline, target, row values, baseline values) on the seeds both have: every
-    method against ERM, and each NeuRN + augmentation against the augmentation alone."""
-    pairs = [(m.name, "ERM") for m in METHODS if m.name != "ERM"]
-    pairs += [(m.name, m.name.split(" + ")[1]) for m in METHODS if " + " in m.name]
+MAIN_PAIRS = (
+    *((m.name, "ERM") for m in METHODS if m.name != "ERM"),
+    *((m.name, m.name.split(" + ")[1]) for m in METHODS if " + " in m.name),
+)
+"""The main family of tests: every method against ERM, and each NeuRN + augmentation
+against the augmentation alone."""
+
+
+def comparisons(results, targets, pairs=MAIN_PAIRS) -> list[tuple]:
+    """(row, baseline, target, row values, baseline values) for each of ``pairs``, on the
+    seeds both have."""
     out = []
     for name, base in pairs:
         ours, theirs = results.get(name, {}), results.get(base, {})
@@ -234,11 +255,12 @@ def comparisons(results, targets) -> list[tuple[str, str, str, list[float], list
     return out
 
 
-def tests_table(results, targets) -> tuple[str, list]:
+def tests_table(results, targets, pairs=MAIN_PAIRS) -> tuple[str, list]:
+    """The paired tests of ``pairs``, Holm-corrected within them: the table and the tests."""
     from neurn_keras.training.tables import PairedComparison, holm_adjusted
 
     rows, tested = [], []
-    for name, base, target, ours, theirs in comparisons(results, targets):
+    for name, base, target, ours, theirs in comparisons(results, targets, pairs):
         if not ours:
             continue
         seeds = tuple(range(len(ours)))
@@ -331,8 +353,10 @@ def report(targets, update_readme: bool) -> None:
     timing = markdown_table(
         ["method", "runs", "minutes per run (mean)"],
         [[m.name, len(results.get(m.name, {})), f"{minutes[m.name]:.1f}"]
-         for m in METHODS if m.name in minutes],
+         for m in ALL_METHODS if m.name in minutes],
     )  # fmt: skip
+    order = results.get(ORDER_METHODS[0].name)
+    order_tests = tests_table(results, targets, ORDER_PAIRS)[0] if order else "No run yet."
     intro = (
         "The literature's single-source digits protocol (`--protocol digits10k`): DigitNet "
         "as in RandConv's code (inputs in [-1, 1], PyTorch's default initialization; why: "
@@ -367,6 +391,11 @@ def report(targets, update_readme: bool) -> None:
             "against the augmentation alone, per target and on the average over targets; "
             "paired t-tests over seeds, Holm-corrected over every test of this table "
             "(* p < 0.05).\n\n" + tests,
+            "## The other order\n\nThe rows above put the augmentation on the raw pixels "
+            "and NeuRN after it. The row *RandConv after NeuRN (k=3)* swaps them "
+            "(`--augment-after-norm`): NeuRN's output, scaled to 0..255, is what RandConv "
+            "draws on. Paired tests against the usual order and against RandConv alone, "
+            "Holm-corrected within this table only.\n\n" + order_tests,
             "## Time per run\n\n" + timing,
         ]
     )
@@ -402,11 +431,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--methods",
         nargs="+",
-        choices=[m.key for m in METHODS],
-        default=[m.key for m in METHODS],
+        choices=[m.key for m in ALL_METHODS],
+        default=[m.key for m in ALL_METHODS],
         metavar="KEY",
         help="only these rows' runs, in this order (default: all; keys: "
-        + ", ".join(m.key for m in METHODS)
+        + ", ".join(m.key for m in ALL_METHODS)
         + ")",
     )
     parser.add_argument(
@@ -423,7 +452,7 @@ def main(argv=None) -> int:
     targets = present_targets()
     if not args.report_only:
         started = time.monotonic()
-        chosen = tuple(next(m for m in METHODS if m.key == key) for key in args.methods)
+        chosen = tuple(next(m for m in ALL_METHODS if m.key == key) for key in args.methods)
         failed = run_cells(
             cells(targets, chosen, args.seeds),
             args.runs_dir,

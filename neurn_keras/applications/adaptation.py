@@ -8,6 +8,8 @@ The chain, in this order (each step only where it applies):
    only, on raw pixels, returning raw-pixel-scale values.
 4. The input normalization: ``NeuRN`` (named ``"neurn"``, output in [0, 1]) or
    ``LocalContrastNormalization`` (named ``"lcn"``, zero-mean, unit-scale output).
+   With ``augment_after_norm``, steps 3 and 4 swap: NeuRN's output, scaled to 0..255
+   (``"neurn_to_pixels"``), is what the augmentation draws on.
 5. ``BackbonePreprocessing``: the backbone's own preprocessing, told whether its input
    is NeuRN's [0, 1] output or raw 0..255 pixels. After LCN, whose output is already
    normalized, there is none.
@@ -179,12 +181,20 @@ def adapt_inputs(
     neurn_kwargs: dict | None,
     input_norm: str = "neurn",
     augment: keras.layers.Layer | None = None,
+    augment_after_norm: bool = False,
 ):
     """Applies the adaptation chain to a symbolic (batch, H, W, 1 or 3) tensor of pixels.
 
-    ``input_norm`` is ``"neurn"`` (with ``neurn_kwargs``), ``"lcn"`` or ``"none"``.
+    ``input_norm`` is ``"neurn"`` (with ``neurn_kwargs``), ``"lcn"`` or ``"none"``;
+    ``augment_after_norm`` (NeuRN and an augmentation only) puts the augmentation after
+    NeuRN instead of on the raw pixels.
     Returns the tensor to feed the backbone, of shape (batch, H', W', 3).
     """
+    if augment_after_norm and (augment is None or neurn_kwargs is None):
+        raise ValueError(
+            "augment_after_norm needs an augmentation and NeuRN: LCN's output has no "
+            "pixel scale for the augmentation to read, and without either the order is moot"
+        )
     x = pixels
     if x.shape[-1] == 1:
         x = GrayToRGB(name="gray_to_rgb")(x)
@@ -192,11 +202,14 @@ def adapt_inputs(
     target = adapted_size(height, width, min_size)
     if target != (height, width):
         x = keras.layers.Resizing(*target, interpolation="bilinear", name="resize")(x)
-    if augment is not None:
+    if augment is not None and not augment_after_norm:
         x = augment(x)
     if input_norm == "lcn":
         return LocalContrastNormalization(name="lcn")(x)
     if neurn_kwargs is not None:
         x = NeuRN(name="neurn", **neurn_kwargs)(x)
+        if augment_after_norm:
+            x = augment(keras.layers.Rescaling(255.0, name="neurn_to_pixels")(x))
+            return BackbonePreprocessing(preprocessing, input_max=255.0, name="preprocess")(x)
     input_max = 255.0 if neurn_kwargs is None else 1.0
     return BackbonePreprocessing(preprocessing, input_max=input_max, name="preprocess")(x)

@@ -44,6 +44,7 @@ def build_family_model(
     neurn=None,
     input_norm: str | None = None,
     augment=None,
+    augment_after_norm: bool = False,
     name: str | None = None,
     **options,
 ) -> keras.Model:
@@ -53,8 +54,9 @@ def build_family_model(
     shape = resolve_input_shape(family.name, input_shape, input_tensor, default=DEFAULT_INPUT_SHAPE)
     weights = check_weights(family.declaration, weights)
     if name is None:
-        parts = [family.name, augment_layer and augment_layer.__class__.__name__.lower()]
-        name = "_".join(p for p in [*parts, None if norm == "none" else norm] if p)
+        steps = [augment_layer and augment_layer.__class__.__name__.lower(), norm]
+        steps = steps[::-1] if augment_after_norm else steps
+        name = "_".join(p for p in [family.name, *steps] if p and p != "none")
 
     pixels = input_tensor if input_tensor is not None else keras.Input(shape, name="pixels")
     adapted = adapt_inputs(
@@ -64,6 +66,7 @@ def build_family_model(
         neurn_kwargs=neurn_kwargs,
         input_norm=norm,
         augment=augment_layer,
+        augment_after_norm=augment_after_norm,
     )
     backbone_shape = tuple(adapted.shape[1:])
     common = {"classifier_activation": classifier_activation, **options}
@@ -159,8 +162,11 @@ Args:
         normalization: ``"randconv"``, ``"prorandconv"``, or a dict such as
         ``{{"name": "randconv", "seed": 1}}`` with the layer's arguments (layer
         ``"augment"``). Identity at inference.
+    augment_after_norm: put the augmentation after NeuRN (on its output scaled to
+        0..255) instead of on the raw pixels; needs NeuRN and ``augment``.
     name: model name; defaults to ``"{name}_neurn"``, ``"{name}"`` without NeuRN,
-        ``"{name}_randconv_neurn"`` with an augmentation.
+        ``"{name}_randconv_neurn"`` with an augmentation (``"{name}_neurn_randconv"``
+        after NeuRN).
 {options}
 Returns:
     A ``keras.Model`` from raw pixels to class probabilities (or features).
@@ -184,6 +190,7 @@ def make_constructor(family: Family) -> Callable[..., keras.Model]:
         neurn=None,
         input_norm: str | None = None,
         augment=None,
+        augment_after_norm: bool = False,
         name: str | None = None,
         **options,
     ) -> keras.Model:
@@ -199,6 +206,7 @@ def make_constructor(family: Family) -> Callable[..., keras.Model]:
             neurn=neurn,
             input_norm=input_norm,
             augment=augment,
+            augment_after_norm=augment_after_norm,
             name=name,
             **options,
         )

@@ -140,6 +140,13 @@ def build_parser() -> cli.Parser:
         "normalization: RandConv (Xu et al. 2021) or Pro-RandConv (Choi et al. 2023) "
         "(default none)",
     )
+    model.add_argument(
+        "--augment-after-norm",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="put the augmentation after NeuRN (on its output scaled to 0..255) instead "
+        "of on the raw pixels",
+    )
     add_method_arguments(model)
     model.add_argument(
         "--init-from",
@@ -182,7 +189,7 @@ def build_parser() -> cli.Parser:
     return p
 
 
-MODEL_FIELDS = ("backbone", "kernel_size", "padding", "augment", "source")
+MODEL_FIELDS = ("backbone", "kernel_size", "padding", "augment", "augment_after_norm", "source")
 
 
 def config_from_args(args) -> RunConfig:

@@ -32,7 +32,12 @@ OPTIMIZERS = ("adam", "sgd")
 """``adam`` (Keras's Adam) or ``sgd`` (SGD with ``momentum``)."""
 LR_SCHEDULES = ("constant", "cosine")
 """``constant``, or ``cosine``: decay from ``lr`` to 0 over the run's optimizer steps."""
-LATER_FIELDS = {"optimizer": "adam", "momentum": 0.0, "lr_schedule": "constant"}
+LATER_FIELDS = {
+    "optimizer": "adam",
+    "momentum": 0.0,
+    "lr_schedule": "constant",
+    "augment_after_norm": False,
+}
 """Fields added after results existed: left out of the identity at these defaults, so
 every run made before they existed keeps its hash (and its cell directory)."""
 DEFAULT_TRAIN_LIMIT = 10000
@@ -75,6 +80,7 @@ class RunConfig:
     kernel_size: int = 5
     padding: str = "reflect"
     augment: str = "none"
+    augment_after_norm: bool = False
     consistency: float = 0.0
     source: str = "mnist"
     targets: tuple[str, ...] | None = None
@@ -230,6 +236,12 @@ class RunConfig:
             raise ArgumentError("precise_bn", self.precise_bn, "must be >= 0 (0 turns it off)")
         if self.consistency < 0:
             raise ArgumentError("consistency", self.consistency, "must be >= 0 (0 turns it off)")
+        if self.augment_after_norm and (self.augment == "none" or not self.neurn):
+            raise ArgumentError(
+                "augment_after_norm",
+                self.augment_after_norm,
+                "puts the augmentation after NeuRN: set `augment` and `input_norm` neurn",
+            )
         if self.consistency > 0 and self.augment == "none":
             raise ArgumentError(
                 "consistency",
@@ -282,7 +294,7 @@ class RunConfig:
         )
         if self.augment != "none":
             augment = self.augment + (f"-c{self.consistency:g}" if self.consistency else "")
-            tag = f"{augment}+{tag}"
+            tag = f"{tag}+{augment}" if self.augment_after_norm else f"{augment}+{tag}"
         return tag
 
     def cell_name(self) -> str:
@@ -327,6 +339,8 @@ class RunConfig:
             argv += ["--epochs", str(self.epochs)]
         else:
             argv += ["--steps", str(self.steps), "--eval-every", str(self.eval_every)]
+        if self.augment_after_norm:
+            argv += ["--augment-after-norm"]
         if self.protocol is not None:
             argv += ["--protocol", self.protocol]
         if self.targets is not None:

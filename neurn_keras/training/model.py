@@ -87,6 +87,7 @@ def build_run_model(config: RunConfig, start: keras.Model | None = None) -> kera
             neurn=config.neurn_config() or False,
             input_norm=None if config.neurn else config.input_norm,
             augment=None if config.augment == "none" else config.augment,
+            augment_after_norm=config.augment_after_norm,
             input_shape=config.input_shape,
             classes=config.classes,
             weights=config.weights,

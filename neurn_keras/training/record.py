@@ -67,6 +67,7 @@ class RunRecord:
     platform: str
     data_files: dict
     skipped: dict = field(default_factory=dict)
+    augment_after_norm: bool = False
     protocol: str | None = None
     protocol_deviations: dict = field(default_factory=dict)
     data_dir: str | None = None
@@ -77,7 +78,13 @@ class RunRecord:
     # ------------------------------------------------------------------ labels
     def method_label(self) -> str:
         """``NeuRN (k=5, reflect)``, ``RandConv+NeuRN (…)``, ``LCN``, ``plain``."""
-        return method_label(self.input_norm, self.neurn_config, self.augment, self.consistency)
+        return method_label(
+            self.input_norm,
+            self.neurn_config,
+            self.augment,
+            self.consistency,
+            self.augment_after_norm,
+        )
 
     @property
     def target_accuracy(self) -> dict:
@@ -129,9 +136,14 @@ class RunRecord:
 
 
 def method_label(
-    input_norm: str, neurn_config: dict | None, augment: str = "none", consistency: float = 0
+    input_norm: str,
+    neurn_config: dict | None,
+    augment: str = "none",
+    consistency: float = 0,
+    augment_after_norm: bool = False,
 ) -> str:
-    """A short label for an input pipeline: ``NeuRN (k=5, reflect)``, ``RandConv+LCN``, …"""
+    """A short label for an input pipeline, its steps in order: ``NeuRN (k=5, reflect)``,
+    ``RandConv+LCN``, ``NeuRN (k=3, reflect)+RandConv`` (augmentation after NeuRN), …"""
     names = {"randconv": "RandConv", "prorandconv": "Pro-RandConv"}
     norm = {"lcn": "LCN", "none": ""}.get(input_norm)
     if norm is None:
@@ -141,7 +153,7 @@ def method_label(
     if augment != "none":
         parts.append(names.get(augment, augment) + (f" (λ={consistency:g})" if consistency else ""))
     if norm:
-        parts.append(norm)
+        parts.insert(len(parts) if not augment_after_norm else 0, norm)
     return "+".join(parts) or "plain"
 
 

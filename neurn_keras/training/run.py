@@ -71,7 +71,11 @@ def describe(config: RunConfig) -> str:
     from neurn_keras.training.record import method_label
 
     method = method_label(
-        config.input_norm, config.neurn_config(), config.augment, config.consistency
+        config.input_norm,
+        config.neurn_config(),
+        config.augment,
+        config.consistency,
+        config.augment_after_norm,
     )
     return f"{config.backbone} {method}, source {config.source}, seed {config.seed}"
 
@@ -337,6 +341,7 @@ def make_record(config, model, data, split, state, accuracy, sizes, extras) -> R
         neurn=config.neurn,
         neurn_config=model_parts.neurn_settings(model),
         augment=config.augment,
+        augment_after_norm=config.augment_after_norm,
         consistency=config.consistency,
         source=config.source,
         targets=[name for name in data.tests if name != config.source],

@@ -55,13 +55,15 @@ def backbone_label(name: str) -> str:
 
 @dataclass(frozen=True, order=True)
 class Method:
-    """What a row puts in front of its backbone: augmentation, then input normalization."""
+    """What a row puts in front of its backbone: augmentation, then input normalization
+    (or the other way round, with ``augment_after_norm``)."""
 
     augment: str = "none"
     consistency: float = 0.0
     input_norm: str = "none"
     kernel_size: int | None = None
     padding: str | None = None
+    augment_after_norm: bool = False
 
     @classmethod
     def of(cls, record: RunRecord) -> Method:
@@ -72,6 +74,7 @@ class Method:
             record.input_norm,
             settings.get("kernel_size") if record.neurn else None,
             settings.get("padding") if record.neurn else None,
+            record.augment_after_norm,
         )
 
     @property
@@ -84,7 +87,9 @@ class Method:
 
     def label(self, neurn_details: bool) -> str:
         settings = {"kernel_size": self.kernel_size, "padding": self.padding}
-        label = method_label(self.input_norm, settings, self.augment, self.consistency)
+        label = method_label(
+            self.input_norm, settings, self.augment, self.consistency, self.augment_after_norm
+        )
         if self.neurn and not neurn_details:
             label = label.replace(f" (k={self.kernel_size}, {self.padding})", "")
         return label
@@ -209,6 +214,7 @@ def _row_order(row: Row):
         rank(NORM_ORDER, method.input_norm),
         method.kernel_size or 0,
         method.padding or "",
+        method.augment_after_norm,
     )
 
 

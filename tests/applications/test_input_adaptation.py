@@ -203,3 +203,42 @@ def test_model_name_and_logits():
 def test_numpy_integers_are_accepted_in_the_input_shape():
     model = applications.build_model("digitnet", input_shape=(np.int64(28), np.int32(28), 1))
     assert tuple(model.input.shape) == (None, 28, 28, 1)
+
+
+def test_augmentation_after_neurn_reads_neurn_on_the_pixel_scale(tmp_path):
+    """NeuRN, scaled to 0..255, feeds the augmentation; at inference the model is the
+    one without an augmentation, whatever the order."""
+    kwargs = {"neurn": {"kernel_size": 3}, "input_shape": (32, 32, 3), "classes": 10}
+    after = applications.DigitNet(augment="randconv", augment_after_norm=True, **kwargs)
+    assert after.name == "digitnet_neurn_randconv"
+    names = [layer.name for layer in after.layers]
+    assert names[:5] == ["pixels", "neurn", "neurn_to_pixels", "augment", "preprocess"]
+    plain = applications.DigitNet(**kwargs)
+    plain.set_weights(after.get_weights())
+    pixels = np.random.default_rng(1).integers(0, 256, (4, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(
+        after.predict(pixels, verbose=0), plain.predict(pixels, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    scaled = keras.Model(after.input, after.get_layer("neurn_to_pixels").output)
+    per_image_max = to_numpy(scaled(pixels)).max(axis=(1, 2, 3))
+    np.testing.assert_allclose(per_image_max, 255.0, rtol=1e-5)
+    path = tmp_path / "after.keras"
+    after.save(path)
+    loaded = keras.models.load_model(path)
+    assert [layer.name for layer in loaded.layers] == names
+    np.testing.assert_allclose(
+        loaded.predict(pixels, verbose=0), after.predict(pixels, verbose=0), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"neurn": True},
+        {"neurn": False, "augment": "randconv"},
+        {"input_norm": "lcn", "augment": "randconv"},
+    ],
+)
+def test_augmentation_after_the_norm_needs_neurn_and_an_augmentation(kwargs):
+    with pytest.raises(ValueError, match="augment_after_norm needs an augmentation and NeuRN"):
+        applications.DigitNet(augment_after_norm=True, input_shape=(32, 32, 3), **kwargs)

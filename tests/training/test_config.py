@@ -19,6 +19,10 @@ def test_cell_hash_is_stable_and_ignores_unused_neurn_settings():
     assert RunConfig().cell_hash() != RunConfig(seed=1).cell_hash()
     assert RunConfig(seed=3).cell_name().startswith("digitnet-neurn-k5-reflect-mnist-seed3-")
     assert plain.cell_name().startswith("digitnet-plain-mnist-seed0-")
+    before = RunConfig(augment="randconv", kernel_size=3)
+    assert before.method_tag() == "randconv+neurn-k3-reflect"
+    after = dataclasses.replace(before, augment_after_norm=True)
+    assert after.method_tag() == "neurn-k3-reflect+randconv"
 
 
 def test_fields_added_later_keep_the_hashes_of_earlier_runs():
@@ -26,6 +30,8 @@ def test_fields_added_later_keep_the_hashes_of_earlier_runs():
     assert RunConfig().cell_hash() == "d9f7b92ea7"
     earlier = RunConfig.for_protocol("digits10k", input_norm="none", augment="prorandconv", seed=1)
     assert earlier.cell_hash() == "bdb9171c87"
+    neurn = dataclasses.replace(earlier, input_norm="neurn")
+    assert dataclasses.replace(neurn, augment_after_norm=True).cell_hash() != neurn.cell_hash()
     for change in ({"optimizer": "sgd"}, {"lr_schedule": "cosine"}):
         assert dataclasses.replace(earlier, **change).cell_hash() != earlier.cell_hash()
     sgd = dataclasses.replace(earlier, optimizer="sgd")
@@ -56,6 +62,7 @@ def test_init_from_is_identified_by_content(tmp_path):
         RunConfig.for_protocol("digits10k", steps=200, eval_every=100),
         RunConfig.for_protocol("prorandconv-digits", augment="prorandconv", epochs=2),
         RunConfig(optimizer="sgd", momentum=0.5, lr_schedule="cosine"),
+        RunConfig(augment="randconv", augment_after_norm=True, kernel_size=3),
     ],
 )
 def test_command_line_round_trip(config):
@@ -131,6 +138,11 @@ def test_neurn_flag_is_shorthand_for_input_norm():
         ({"lr_schedule": "step"}, "lr_schedule='step': must be one of constant, cosine"),
         ({"optimizer": "sgd", "momentum": 1.0}, "momentum=1.0: must be in "),
         ({"momentum": 0.9}, "momentum=0.9: applies to optimizer sgd"),
+        ({"augment_after_norm": True}, "augment_after_norm=True: puts the augmentation after"),
+        (
+            {"augment_after_norm": True, "augment": "randconv", "input_norm": "lcn"},
+            "set augment and input_norm neurn",
+        ),
         ({"input_shape": (32, 32, 2)}, "expected HEIGHT WIDTH 1|3"),
         ({"epochs": 0}, "epochs=0: must be >= 1"),
         ({"steps": 300}, "steps and eval_every go together"),

@@ -182,14 +182,20 @@ def test_method_rows_and_neurn_against_the_same_augmentation(tmp_path):
         write_record(tmp_path, f"lcn{seed}", "digitnet", False, "mnist", seed,
                      {"usps": 0.6}, method={"input_norm": "lcn"})  # fmt: skip
         write_record(tmp_path, f"p{seed}", "digitnet", False, "mnist", seed, {"usps": 0.5})
+        write_record(tmp_path, f"nrc{seed}", "digitnet", True, "mnist", seed,
+                     {"usps": 0.75}, method={**randconv, "augment_after_norm": True})  # fmt: skip
     table = build_table(collect_results(tmp_path)[0])
     assert [row.label for row in table.rows] == [
         "DigitNet", "DigitNet+LCN", "DigitNet+RandConv (λ=10)",
-        "DigitNet+RandConv (λ=10)+NeuRN",
+        "DigitNet+RandConv (λ=10)+NeuRN", "DigitNet+NeuRN+RandConv (λ=10)",
     ]  # fmt: skip
-    (pair,) = [c for c in paired_comparisons(table) if c.transfer == ("mnist", "usps")]
-    assert pair.baseline_label == "DigitNet+RandConv (λ=10)"  # not the plain DigitNet
-    assert pair.differences == pytest.approx((-0.10, -0.09, -0.08))
+    pairs = [c for c in paired_comparisons(table) if c.transfer == ("mnist", "usps")]
+    assert {p.baseline_label for p in pairs} == {"DigitNet+RandConv (λ=10)"}  # not plain
+    by_label = {p.label: p for p in pairs}
+    before = by_label["DigitNet+RandConv (λ=10)+NeuRN"]
+    after = by_label["DigitNet+NeuRN+RandConv (λ=10)"]
+    assert before.differences == pytest.approx((-0.10, -0.09, -0.08))
+    assert after.differences == pytest.approx((-0.05, -0.06, -0.07))
 
 
 def test_cli_formats_and_output_file(runs, tmp_path, capsys):

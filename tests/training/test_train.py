@@ -206,6 +206,21 @@ def test_a_short_digits10k_run_with_an_augmentation(real_data_dir, tmp_path, cap
     )
 
 
+def test_cli_run_with_the_augmentation_after_neurn(real_data_dir, tmp_path, capsys):
+    output = tmp_path / "after"
+    argv = [*TINY_ARGV, "--epochs", "1", "--kernel-size", "3", "--augment", "prorandconv",
+            "--augment-after-norm", "--targets", "usps", "--data-dir", str(real_data_dir),
+            "--output", str(output), "--progress", "lines"]  # fmt: skip
+    assert main(argv) == 0
+    assert "NeuRN (k=3, reflect)+Pro-RandConv" in capsys.readouterr().out
+    record = load_record(output / "results.json")
+    assert record.augment_after_norm is True and record.config["augment_after_norm"] is True
+    assert record.method_label() == "NeuRN (k=3, reflect)+Pro-RandConv"
+    assert "--augment-after-norm" in record.train_argv
+    model = keras.models.load_model(output / "model.keras")
+    assert [layer.name for layer in model.layers][1:4] == ["neurn", "neurn_to_pixels", "augment"]
+
+
 def test_cli_run_without_neurn(real_data_dir, tmp_path, capsys):
     output = tmp_path / "plain"
     argv = [
