@@ -27,7 +27,8 @@ INPUT_NORMS = ("neurn", "lcn", "none")
 """What sits on the raw pixels in front of the backbone: NeuRN, local contrast
 normalization (Jarrett et al. 2009), or nothing."""
 AUGMENTS = ("none", "randconv", "prorandconv")
-"""Training-only augmentation of the raw pixels, before the input normalization."""
+"""Training-only augmentation of the raw pixels, before the input normalization (after
+NeuRN with ``augment_after_norm``)."""
 OPTIMIZERS = ("adam", "sgd")
 """``adam`` (Keras's Adam) or ``sgd`` (SGD with ``momentum``)."""
 LR_SCHEDULES = ("constant", "cosine")
