@@ -318,21 +318,35 @@ def verdict(results, targets, tested) -> str:
             )
         else:
             comparison, p_holm = mine[0]
-            holm = "–" if p_holm is None else f"{p_holm:.3f}"
-            significant = p_holm is not None and p_holm < 0.05
-            lines.append(
+            n = len(comparison.seeds)
+            difference = 100 * comparison.mean_difference
+            head = (
                 f"- The best augmentation here is {best} (average {100 * scored[best]:.2f}%). "
-                f"{combined} minus {best}, averaged over the targets: "
-                f"{100 * comparison.mean_difference:+.2f} points over {len(comparison.seeds)} "
-                f"seeds (Holm-corrected p = {holm}): NeuRN "
-                + ("adds a significant amount on top of it." if significant and
-                   comparison.mean_difference > 0 else
-                   "does not add a significant gain on top of it." if comparison.mean_difference
-                   > 0 else "does not add anything on top of it; the combination is lower.")
-                + ("" if len(comparison.seeds) >= len(SEEDS) else
-                   f" Only {len(comparison.seeds)} of the {len(SEEDS)} seeds are in: a paired "
-                   "test over so few seeds has little power.")
-            )  # fmt: skip
+                f"{combined} minus {best}, averaged over the targets: {difference:+.2f} points"
+            )
+            if p_holm is None:
+                lines.append(
+                    f"{head} on the {n} seed{'s' if n != 1 else ''} in so far; a paired test "
+                    "needs at least 2, so whether NeuRN adds anything on top of it is not "
+                    "yet measured."
+                )
+            else:
+                significant = p_holm < 0.05
+                outcome = (
+                    "adds a significant amount on top of it." if significant and difference > 0
+                    else "does not add a significant gain on top of it." if difference > 0
+                    else "does not add anything on top of it; the combination is lower."
+                )  # fmt: skip
+                power = (
+                    ""
+                    if n >= len(SEEDS)
+                    else f" Only {n} of the {len(SEEDS)} seeds are in: a "
+                    "paired test over so few seeds has little power."
+                )
+                lines.append(
+                    f"{head} over {n} seeds (Holm-corrected p = {p_holm:.3f}): NeuRN {outcome}"
+                    + power
+                )
     return "\n".join(lines)
 
 
