@@ -30,3 +30,27 @@ def reference_run(real_data_dir, tmp_path_factory):
     output = tmp_path_factory.mktemp("reference") / "run"
     results = train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
     return config, output, results
+
+
+@pytest.fixture
+def interrupted_run(monkeypatch, real_data_dir):
+    """``interrupted_run(config, output, epoch)``: a run stopped by Ctrl-C as epoch
+    ``epoch`` (0-based) begins, leaving its backup; the callbacks are restored after."""
+    from neurn_keras.training import callbacks, train_and_evaluate
+
+    original = callbacks.EpochRecorder.on_epoch_begin
+
+    def interrupt(config, output, epoch: int) -> None:
+        def stop_at(self, current, logs=None):
+            if current == epoch:
+                raise KeyboardInterrupt  # as Ctrl-C (or a kill) during that epoch
+            return original(self, current, logs)
+
+        monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", stop_at)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
+        finally:
+            monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", original)
+
+    return interrupt

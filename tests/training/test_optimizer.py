@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from neurn_keras.training import callbacks, load_record, train_and_evaluate
+from neurn_keras.training import load_record, train_and_evaluate
 from neurn_keras.training.run import make_optimizer
 
 
@@ -37,7 +37,7 @@ def test_a_cosine_schedule_needs_the_run_length(tiny_config):
 
 
 def test_an_interrupted_cosine_run_resumes_on_its_schedule(
-    tiny_config, real_data_dir, tmp_path, monkeypatch
+    tiny_config, real_data_dir, tmp_path, interrupted_run
 ):
     """The schedule reads the optimizer's step count, which the backup restores."""
     config = tiny_config(
@@ -47,17 +47,7 @@ def test_an_interrupted_cosine_run_resumes_on_its_schedule(
     reference = train_and_evaluate(config, tmp_path / "whole", data_dir=real_data_dir,
                                    progress_bar=False)  # fmt: skip
     output = tmp_path / "interrupted"
-    original = callbacks.EpochRecorder.on_epoch_begin
-
-    def interrupt_third_epoch(self, epoch, logs=None):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        return original(self, epoch, logs)
-
-    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", interrupt_third_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
-    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", original)
+    interrupted_run(config, output, epoch=2)
     resumed = train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
     assert resumed.accuracy == reference.accuracy
     whole, again = (d / "history.csv" for d in (tmp_path / "whole", output))

@@ -14,7 +14,7 @@ import pytest
 
 from neurn_keras import applications
 from neurn_keras.cli.train import main
-from neurn_keras.training import callbacks, load_record, train_and_evaluate
+from neurn_keras.training import load_record, train_and_evaluate
 
 TINY_ARGV = ["--train-limit", "300", "--test-limit", "64", "--batch-size", "64"]
 
@@ -87,22 +87,12 @@ def test_finished_run_is_not_redone(reference_run, real_data_dir, capsys):
 
 
 def test_resume_after_an_interruption_gives_the_uninterrupted_result(
-    reference_run, real_data_dir, tmp_path, monkeypatch
+    reference_run, real_data_dir, tmp_path, interrupted_run
 ):
     config, reference_output, reference = reference_run
     output = tmp_path / "interrupted"
-    original = callbacks.EpochRecorder.on_epoch_begin
-
-    def interrupt_second_epoch(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt  # as Ctrl-C (or a kill) during epoch 2
-        return original(self, epoch, logs)
-
-    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", interrupt_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
+    interrupted_run(config, output, epoch=1)
     assert not (output / "results.json").exists() and (output / "resume" / "backup").is_dir()
-    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", original)
 
     resumed = train_and_evaluate(config, output, data_dir=real_data_dir, progress_bar=False)
     assert resumed.epochs_run == 2
@@ -112,7 +102,7 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_result(
 
 
 def test_batchnorm_model_is_recalibrated_and_resumes_to_the_same_numbers(
-    real_data_dir, tmp_path, tiny_config, monkeypatch
+    real_data_dir, tmp_path, tiny_config, interrupted_run
 ):
     """MobileNetV2 with Precise BN: recorded, saved in model.keras, identical after a resume."""
     config = tiny_config(backbone="mobilenetv2", input_norm="none", targets=("usps",),
@@ -127,17 +117,7 @@ def test_batchnorm_model_is_recalibrated_and_resumes_to_the_same_numbers(
     )
     assert not np.allclose(np.asarray(first.moving_mean), 0)  # not the initial statistics
 
-    original = callbacks.EpochRecorder.on_epoch_begin
-
-    def interrupt_second_epoch(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt
-        return original(self, epoch, logs)
-
-    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", interrupt_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        train_and_evaluate(config, tmp_path / "resumed", data_dir=real_data_dir)
-    monkeypatch.setattr(callbacks.EpochRecorder, "on_epoch_begin", original)
+    interrupted_run(config, tmp_path / "resumed", epoch=1)
     resumed = train_and_evaluate(config, tmp_path / "resumed", data_dir=real_data_dir)
     assert resumed.accuracy == reference.accuracy
     history = (tmp_path / "resumed" / "history.csv").read_text()
