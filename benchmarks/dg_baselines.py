@@ -287,6 +287,18 @@ def tests_table(results, targets, pairs=MAIN_PAIRS) -> tuple[str, list]:
     return markdown_table(header, rows), list(zip(tested, adjusted, strict=True))
 
 
+def _combination_outcome(difference: float, *, significant: bool) -> str:
+    """How NeuRN + augmentation compares with the augmentation alone, in words."""
+    if difference > 0:
+        return (
+            "adds a significant amount on top of it."
+            if significant
+            else "does not add a significant gain on top of it."
+        )
+    lower = "significantly lower." if significant else "lower, not significantly."
+    return f"does not add anything on top of it; the combination is {lower}"
+
+
 def verdict(results, targets, tested) -> str:
     """Plain sentences: the sanity bar, and whether NeuRN adds to the best augmentation."""
     lines = []
@@ -331,12 +343,7 @@ def verdict(results, targets, tested) -> str:
                     "yet measured."
                 )
             else:
-                significant = p_holm < 0.05
-                outcome = (
-                    "adds a significant amount on top of it." if significant and difference > 0
-                    else "does not add a significant gain on top of it." if difference > 0
-                    else "does not add anything on top of it; the combination is lower."
-                )  # fmt: skip
+                outcome = _combination_outcome(difference, significant=p_holm < 0.05)
                 power = (
                     ""
                     if n >= len(SEEDS)
