@@ -357,6 +357,29 @@ def verdict(results, targets, tested) -> str:
     return "\n".join(lines)
 
 
+def order_summary(tested) -> str:
+    """One sentence: the other order against each of ORDER_PAIRS, on the average."""
+    averages = [(c, p) for c, p in tested if c.transfer[1] == "average"]
+    if not averages:
+        return ""
+    parts = [
+        f"{100 * c.mean_difference:+.2f} points against {c.baseline_label} "
+        + ("(no paired test yet)" if p is None else f"(Holm-corrected p = {p:.3f})")
+        for c, p in averages
+    ]
+    held = [p for _, p in averages if p is not None]
+    if len(held) < len(averages):
+        ending = ""
+    elif any(p < 0.05 for p in held):
+        ending = " At least one difference is significant."
+    else:
+        ending = (
+            " None is significant: swapping the order changes nothing measurable, and in "
+            "either order NeuRN adds nothing measurable to RandConv."
+        )
+    return f"Averaged over the targets, {averages[0][0].label}: " + "; ".join(parts) + "." + ending
+
+
 def report(targets, update_readme: bool) -> None:
     finished = CellStore(CELLS).load()
     results = by_method(finished)
@@ -377,7 +400,10 @@ def report(targets, update_readme: bool) -> None:
          for m in ALL_METHODS if m.name in minutes],
     )  # fmt: skip
     order = results.get(ORDER_METHODS[0].name)
-    order_tests = tests_table(results, targets, ORDER_PAIRS)[0] if order else "No run yet."
+    order_tests = "No run yet."
+    if order:
+        order_table, order_tested = tests_table(results, targets, ORDER_PAIRS)
+        order_tests = f"{order_table}\n\n{order_summary(order_tested)}".rstrip()
     intro = (
         "The literature's single-source digits protocol (`--protocol digits10k`): DigitNet "
         "as in RandConv's code (inputs in [-1, 1], PyTorch's default initialization; why: "
