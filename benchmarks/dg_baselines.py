@@ -375,7 +375,7 @@ def order_summary(tested) -> str:
     else:
         ending = (
             " None is significant: swapping the order changes nothing measurable, and in "
-            "either order NeuRN adds nothing measurable to RandConv."
+            "this order too NeuRN adds nothing measurable to RandConv alone."
         )
     return f"Averaged over the targets, {averages[0][0].label}: " + "; ".join(parts) + "." + ending
 
