@@ -374,8 +374,8 @@ def order_summary(tested) -> str:
         ending = " At least one difference is significant."
     else:
         ending = (
-            " None is significant: swapping the order changes nothing measurable, and in "
-            "this order too NeuRN adds nothing measurable to RandConv alone."
+            " None is significant: swapping the order changes nothing measurable, and with "
+            "NeuRN first the pair gains nothing measurable over RandConv alone."
         )
     return f"Averaged over the targets, {averages[0][0].label}: " + "; ".join(parts) + "." + ending
 
