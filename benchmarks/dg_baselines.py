@@ -88,6 +88,8 @@ ORDER_PAIRS = (
     ("RandConv after NeuRN (k=3)", "RandConv"),
 )
 ALL_METHODS = METHODS + ORDER_METHODS
+ALPHA = 0.05
+"""Holm-corrected p below this is starred and called significant in the verdicts."""
 
 
 def present_targets() -> tuple[str, ...]:
@@ -280,7 +282,7 @@ def tests_table(results, targets, pairs=MAIN_PAIRS) -> tuple[str, list]:
                 f"{100 * comparison.mean_difference:+.2f}",
                 ", ".join(f"{100 * d:+.1f}" for d in comparison.differences),
                 "–" if p is None else f"{p:.3f}",
-                "–" if p_holm is None else f"{p_holm:.3f}" + (" *" if p_holm < 0.05 else ""),
+                "–" if p_holm is None else f"{p_holm:.3f}" + (" *" if p_holm < ALPHA else ""),
             ]
         )
     header = ["row", "against", "target", "mean Δ (pp)", "per seed", "p (paired t)", "p (Holm)"]
@@ -343,7 +345,7 @@ def verdict(results, targets, tested) -> str:
                     "yet measured."
                 )
             else:
-                outcome = _combination_outcome(difference, significant=p_holm < 0.05)
+                outcome = _combination_outcome(difference, significant=p_holm < ALPHA)
                 power = (
                     ""
                     if n >= len(SEEDS)
@@ -370,7 +372,7 @@ def order_summary(tested) -> str:
     held = [p for _, p in averages if p is not None]
     if len(held) < len(averages):
         ending = ""
-    elif any(p < 0.05 for p in held):
+    elif any(p < ALPHA for p in held):
         ending = " At least one difference is significant."
     else:
         ending = (
@@ -438,7 +440,7 @@ def report(targets, update_readme: bool) -> None:
             "## Paired tests\n\nEvery method against ERM, and every NeuRN + augmentation "
             "against the augmentation alone, per target and on the average over targets; "
             "paired t-tests over seeds, Holm-corrected over every test of this table "
-            "(* p < 0.05).\n\n" + tests,
+            f"(* p < {ALPHA:g}).\n\n" + tests,
             "## The other order\n\nThe rows above put the augmentation on the raw pixels "
             "and NeuRN after it. The row *RandConv after NeuRN (k=3)* swaps them "
             "(`--augment-after-norm`): NeuRN's output, scaled to 0..255, is what RandConv "
