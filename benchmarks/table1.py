@@ -55,8 +55,12 @@ class Grid:
     train_limit: int | None
     test_limit: int | None
     precise_bn: int
-    targets: tuple[str, ...] | None  # None: every other domain present, then syn_render
+    domains: tuple[str, ...]  # a source's targets: the other domains present, then syn_render
     description: str
+
+    def targets(self, source: str, present: list[str]) -> tuple[str, ...]:
+        others = [d for d in self.domains if d != source and d in present]
+        return (*others, "syn_render")
 
     def cells(self, present: list[str]):
         from neurn_keras import backbones
@@ -65,9 +69,7 @@ class Grid:
         cells = []
         for backbone in backbones.NAMES:
             for source in (s for s in self.sources if s in present):
-                targets = self.targets or tuple(
-                    [d for d in DOMAINS if d != source and d in present] + ["syn_render"]
-                )
+                targets = self.targets(source, present)
                 for seed in self.seeds:
                     for input_norm in ("none", "neurn"):
                         cells.append(
@@ -89,13 +91,13 @@ class Grid:
 GRIDS = {
     "cpu": Grid(
         "cpu",
-        sources=("mnist",),
+        sources=("mnist", "usps", "mnist_m"),
         seeds=(0,),
         epochs=2,
         train_limit=10000,
         test_limit=2000,
         precise_bn=2048,
-        targets=("usps", "mnist_m", "syn_render"),
+        domains=("mnist", "usps", "mnist_m"),
         description=(
             "source MNIST, its first 10,000 training images (9,000 trained on, 1,000 held "
             "out for early stopping), the recipe (Adam 1e-3, batch 256, early stopping with "
@@ -114,7 +116,7 @@ GRIDS = {
         train_limit=None,
         test_limit=None,
         precise_bn=8192,
-        targets=None,
+        domains=DOMAINS,
         description=(
             "every source present with all its training images, every other domain as a "
             "target, the recipe (Adam 1e-3, batch 256, early stopping with patience 5, at "
