@@ -136,7 +136,12 @@ def get(name: str) -> Backbone:
     try:
         return _BY_NAME[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(NAMES)}") from None
+        # imported here: read on its own, this module imports nothing (not even the package)
+        from neurn_keras.errors import InvalidValueError
+
+        raise InvalidValueError(
+            f"unknown backbone {name!r}; choose one of {', '.join(NAMES)}"
+        ) from None
 
 
 def label(name: str) -> str:

@@ -21,15 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from neurn_keras.errors import OfflineError
+
 CACHE_ENV_VAR = "NEURN_CACHE_DIR"
 OFFLINE_ENV_VAR = "NEURN_OFFLINE"
 USER_CACHE = Path("~/.neurn_keras/cache")
 
 T = TypeVar("T")
-
-
-class OfflineError(ConnectionError):
-    """A download was refused because ``NEURN_OFFLINE=1``; no network was tried."""
 
 
 def cache_dir(*parts: str, default: str | os.PathLike | None = None) -> Path:

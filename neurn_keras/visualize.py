@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.layers import NeuRN
 
 
@@ -30,7 +31,7 @@ def neurn_gallery(
     import matplotlib.pyplot as plt
 
     if not images:
-        raise ValueError("neurn_gallery: no images given")
+        raise InvalidValueError("neurn_gallery: no images given")
     settings = [(padding, k) for padding in paddings for k in kernel_sizes]
     fig, axes = plt.subplots(
         len(images),

@@ -151,7 +151,7 @@ def _tool_mains():
         ),
         "python -m neurn_keras.archsim": (archsim.main, ["--output", "o", "--match", "one"]),
         "python -m neurn_keras.demo": (demo.main, ["--per-domain", "0"]),
-        "python -m neurn_keras.train": (train.main, ["--epochs", "0"]),
+        "python -m neurn_keras.train": (train.main, ["--epochs", "zero"]),
         "python -m neurn_keras.sweep": (sweep.main, ["--output", "o", "--seeds", "x"]),
         "python -m neurn_keras.table": (table.main, ["runs", "--format", "xml"]),
     }

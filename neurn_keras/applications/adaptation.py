@@ -25,6 +25,7 @@ from collections.abc import Mapping
 import keras
 from keras import ops
 
+from neurn_keras.errors import InvalidTypeError, InvalidValueError
 from neurn_keras.layers import LocalContrastNormalization, NeuRN, ProRandConv, RandConv
 
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "unit", "pixels")
@@ -50,7 +51,7 @@ class GrayToRGB(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] != 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"GrayToRGB expects 1 channel, got an input of shape {tuple(input_shape)}"
             )
         self.built = True
@@ -79,12 +80,12 @@ class BackbonePreprocessing(keras.layers.Layer):
     def __init__(self, mode: str, input_max: float = 255.0, **kwargs):
         super().__init__(**kwargs)
         if mode not in PREPROCESSING_MODES:
-            raise ValueError(
+            raise InvalidValueError(
                 f"BackbonePreprocessing: mode must be one of {list(PREPROCESSING_MODES)}, "
                 f"got {mode!r}"
             )
         if not isinstance(input_max, (int, float)) or not input_max > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"BackbonePreprocessing: input_max must be a positive number, got {input_max!r}"
             )
         self.mode = mode
@@ -121,12 +122,12 @@ def neurn_arguments(neurn) -> dict | None:
         return {} if neurn else None
     if isinstance(neurn, Mapping):
         if "name" in neurn:
-            raise ValueError(
+            raise InvalidValueError(
                 "neurn: the NeuRN layer is always named 'neurn'; remove 'name' from "
                 f"neurn={dict(neurn)!r}"
             )
         return dict(neurn)
-    raise TypeError(
+    raise InvalidTypeError(
         "neurn must be True, False or a dict of NeuRN arguments such as "
         f"{{'kernel_size': 7, 'padding': 'zeros'}}, got {neurn!r}"
     )
@@ -143,13 +144,17 @@ def resolve_input_norm(neurn, input_norm: str | None) -> tuple[str, dict | None]
         kwargs = neurn_arguments(neurn)
         return ("neurn" if kwargs is not None else "none"), kwargs
     if input_norm not in INPUT_NORMS:
-        raise ValueError(f"input_norm must be one of {list(INPUT_NORMS)}, got {input_norm!r}")
+        raise InvalidValueError(
+            f"input_norm must be one of {list(INPUT_NORMS)}, got {input_norm!r}"
+        )
     if input_norm == "neurn":
         if neurn is False:
-            raise ValueError("neurn=False contradicts input_norm='neurn'; pass only one")
+            raise InvalidValueError("neurn=False contradicts input_norm='neurn'; pass only one")
         return "neurn", neurn_arguments(neurn)
     if neurn not in (None, False):
-        raise ValueError(f"neurn={neurn!r} contradicts input_norm={input_norm!r}; pass only one")
+        raise InvalidValueError(
+            f"neurn={neurn!r} contradicts input_norm={input_norm!r}; pass only one"
+        )
     return input_norm, None
 
 
@@ -160,7 +165,7 @@ def augmentation_layer(augment) -> keras.layers.Layer | None:
     if isinstance(augment, str):
         augment = {"name": augment}
     if not isinstance(augment, Mapping) or augment.get("name") not in AUGMENTATIONS:
-        raise ValueError(
+        raise InvalidValueError(
             f"augment must be None, one of {list(AUGMENTATIONS)} or a dict with 'name' "
             f"one of them and the layer's arguments, got {augment!r}"
         )
@@ -191,7 +196,7 @@ def adapt_inputs(
     Returns the tensor to feed the backbone, of shape (batch, H', W', 3).
     """
     if augment_after_norm and (augment is None or neurn_kwargs is None):
-        raise ValueError(
+        raise InvalidValueError(
             "augment_after_norm needs an augmentation and NeuRN: LCN's output has no "
             "pixel scale for the augmentation to read, and without either the order is moot"
         )

@@ -37,6 +37,7 @@ from neurn_keras import backbones
 from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
 from neurn_keras.applications.registry import register_family
+from neurn_keras.errors import InvalidValueError
 
 DECLARATION = backbones.get("digitnet")
 MIN_SIZE = DECLARATION.min_size
@@ -81,7 +82,7 @@ def digitnet_backbone(
     literature's code) or ``"keras"`` (Glorot-uniform weights, zero biases).
     """
     if initialization not in INITIALIZATIONS:
-        raise ValueError(
+        raise InvalidValueError(
             f"initialization must be one of {list(INITIALIZATIONS)}, got {initialization!r}"
         )
     inputs = backbone_input(DECLARATION, input_tensor, input_shape, weights)

@@ -22,6 +22,7 @@ import keras
 
 from neurn_keras import backbones
 from neurn_keras.applications.adaptation import PREPROCESSING_MODES
+from neurn_keras.errors import InvalidValueError
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Family:
 
     def __post_init__(self):
         if self.preprocessing not in PREPROCESSING_MODES:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Family {self.name}: preprocessing must be one of "
                 f"{list(PREPROCESSING_MODES)}, got {self.preprocessing!r}"
             )

@@ -11,6 +11,8 @@ import numbers
 
 import keras
 
+from neurn_keras.errors import InvalidTypeError, InvalidValueError
+
 
 def resolve_input_shape(
     name: str,
@@ -34,13 +36,13 @@ def resolve_input_shape(
     """
     if input_tensor is not None:
         if not keras.utils.is_keras_tensor(input_tensor):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{name}: input_tensor must be a symbolic Keras tensor such as "
                 f"keras.Input(shape=(32, 32, 3)), got {type(input_tensor).__name__}"
             )
         tensor_shape = tuple(input_tensor.shape[1:])
         if input_shape is not None and tuple(input_shape) != tensor_shape:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: input_shape={tuple(input_shape)} does not match "
                 f"input_tensor of shape {tensor_shape}; pass input_shape=None or "
                 f"input_shape={tensor_shape}"
@@ -56,7 +58,7 @@ def resolve_input_shape(
         and shape[2] in channels
     )
     if not valid:
-        raise ValueError(
+        raise InvalidValueError(
             f"{name}: input_shape must be (height, width, channels) with known height and "
             f"width{f' of at least {min_size}' if min_size > 1 else ''} and "
             f"{' or '.join(str(c) for c in channels)} channels, got {shape!r}"

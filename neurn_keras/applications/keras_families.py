@@ -12,12 +12,15 @@ import keras
 from neurn_keras import backbones
 from neurn_keras.applications.family import Family
 from neurn_keras.applications.registry import register_family
+from neurn_keras.errors import InvalidValueError
 
 
 def _wrap(name: str, options_doc: str = ""):
     declaration = backbones.get(name)
     if not declaration.from_keras:
-        raise ValueError(f"{name}: {declaration.code} is not a keras.applications constructor")
+        raise InvalidValueError(
+            f"{name}: {declaration.code} is not a keras.applications constructor"
+        )
     function = getattr(keras.applications, declaration.code.removeprefix("keras.applications."))
     return register_family(Family.declared(name, function, options_doc))
 

@@ -17,6 +17,7 @@ import keras
 from neurn_keras.applications.inputs import resolve_input_shape
 from neurn_keras.applications.weights import check_weights
 from neurn_keras.backbones import Backbone
+from neurn_keras.errors import InvalidValueError
 
 POOLINGS = (None, "avg", "max")
 
@@ -64,7 +65,7 @@ def finish_model(
             (named ``"predictions"``); the default is a ``Dense`` with Keras's initializers.
     """
     if pooling not in POOLINGS:
-        raise ValueError(f"{name}: pooling must be one of {list(POOLINGS)}, got {pooling!r}")
+        raise InvalidValueError(f"{name}: pooling must be one of {list(POOLINGS)}, got {pooling!r}")
     x = features
     if include_top:
         x = head(x) if head is not None else keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -16,6 +16,7 @@ import keras
 from neurn_keras import backbones
 from neurn_keras.applications.builder import make_constructor
 from neurn_keras.applications.family import Family
+from neurn_keras.errors import InvalidValueError
 
 BACKBONES: dict[str, Callable[..., keras.Model]] = {}
 """Registry: name -> constructor, in the order of ``neurn_keras.backbones.NAMES``."""
@@ -34,10 +35,10 @@ def register_family(family: Family) -> Callable[..., keras.Model]:
     """Makes the public constructor of ``family`` and records it in the registries."""
     backbones.get(family.name)  # ValueError for an undeclared name
     if family.name in FAMILIES:
-        raise ValueError(f"backbone {family.name!r} is already registered")
+        raise InvalidValueError(f"backbone {family.name!r} is already registered")
     differences = family.differences()
     if differences:
-        raise ValueError(
+        raise InvalidValueError(
             f"backbone {family.name!r}: the family disagrees with its declaration in "
             f"neurn_keras.backbones: {'; '.join(differences)}; make it with "
             f"Family.declared({family.name!r}, backbone)"

@@ -25,6 +25,7 @@ from neurn_keras import backbones
 from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
 from neurn_keras.applications.registry import register_family
+from neurn_keras.errors import InvalidValueError
 
 STAGES = ((116, 4), (232, 8), (464, 4))
 STEM_FILTERS = 24
@@ -39,7 +40,7 @@ class ChannelSplit(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] % 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"ChannelSplit needs an even, known channel count, got shape {input_shape}"
             )
         self.built = True
@@ -65,12 +66,12 @@ class ChannelShuffle(keras.layers.Layer):
     def __init__(self, groups: int = 2, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"ChannelShuffle: groups must be an int >= 1, got {groups!r}")
+            raise InvalidValueError(f"ChannelShuffle: groups must be an int >= 1, got {groups!r}")
         self.groups = groups
 
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] % self.groups:
-            raise ValueError(
+            raise InvalidValueError(
                 f"ChannelShuffle: groups={self.groups} must divide the channel count, "
                 f"got shape {input_shape}"
             )

@@ -19,6 +19,7 @@ from neurn_keras import backbones
 from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
 from neurn_keras.applications.registry import register_family
+from neurn_keras.errors import InvalidValueError
 
 DECLARATION = backbones.get("vit")
 MIN_SIZE = DECLARATION.min_size
@@ -38,7 +39,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or None in tuple(input_shape)[1:]:
-            raise ValueError(
+            raise InvalidValueError(
                 f"PositionEmbedding expects (batch, tokens, dim) with known sizes, "
                 f"got {tuple(input_shape)}"
             )
@@ -93,9 +94,13 @@ def vit_backbone(
 ) -> keras.Model:
     """ViT-Lite-7/4 in the ``keras.applications`` calling convention (inputs in [-1, 1])."""
     if not isinstance(patch_size, int) or not 1 <= patch_size <= MIN_SIZE:
-        raise ValueError(f"vit: patch_size must be an int in [1, {MIN_SIZE}], got {patch_size!r}")
+        raise InvalidValueError(
+            f"vit: patch_size must be an int in [1, {MIN_SIZE}], got {patch_size!r}"
+        )
     if hidden_dim % num_heads:
-        raise ValueError(f"vit: hidden_dim={hidden_dim} must be divisible by num_heads={num_heads}")
+        raise InvalidValueError(
+            f"vit: hidden_dim={hidden_dim} must be divisible by num_heads={num_heads}"
+        )
     inputs = backbone_input(DECLARATION, input_tensor, input_shape, weights)
     grid = (inputs.shape[1] // patch_size, inputs.shape[2] // patch_size)
     x = layers.Conv2D(hidden_dim, patch_size, strides=patch_size, name="patch_embedding")(inputs)

@@ -15,12 +15,14 @@ import keras
 
 from neurn_keras.backbones import Backbone
 from neurn_keras.environment import offline_guarded
+from neurn_keras.errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    MissingFileError,
+    WeightsDownloadError,
+)
 
 NO_TOP_FILE = "a weights file for the backbone without its top"
-
-
-class WeightsDownloadError(ConnectionError):
-    """Keras could not download a backbone's ImageNet weights (no network access)."""
 
 
 def check_weights(backbone: Backbone, weights) -> str | None:
@@ -30,7 +32,7 @@ def check_weights(backbone: Backbone, weights) -> str | None:
         return None
     if weights == "imagenet":
         if not backbone.imagenet_weights:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{backbone.name}: there are no ImageNet weights for {backbone.label} "
                 f"in neurn_keras; pass weights=None, or the path to {NO_TOP_FILE}"
             )
@@ -38,12 +40,12 @@ def check_weights(backbone: Backbone, weights) -> str | None:
     if isinstance(weights, (str, os.PathLike)):
         path = os.fspath(weights)
         if not os.path.isfile(path):
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"{backbone.name}: weights file {path!r} does not exist; pass None, "
                 f"'imagenet' or the path to {NO_TOP_FILE}"
             )
         return path
-    raise TypeError(
+    raise InvalidTypeError(
         f"{backbone.name}: weights must be None, 'imagenet' or a file path, got {weights!r}"
     )
 
@@ -97,7 +99,7 @@ def transfer_weights(source: keras.Model, target: keras.Model, skip_layers=()) -
     sources = [layer for layer in source.layers if layer.weights]
     targets = [layer for layer in target.layers if layer.weights and id(layer) not in skipped]
     if len(sources) > len(targets):
-        raise ValueError(
+        raise InvalidValueError(
             f"transfer_weights: {source.name} has {len(sources)} layers with weights, "
             f"more than the {len(targets)} of {target.name}"
         )
@@ -105,7 +107,7 @@ def transfer_weights(source: keras.Model, target: keras.Model, skip_layers=()) -
         src_shapes = [tuple(w.shape) for w in src.weights]
         dst_shapes = [tuple(w.shape) for w in dst.weights]
         if src_shapes != dst_shapes:
-            raise ValueError(
+            raise InvalidValueError(
                 f"transfer_weights: layer {src.name} of {source.name} has weights of shapes "
                 f"{src_shapes}, but the matching layer {dst.name} of {target.name} has "
                 f"{dst_shapes}; the weights belong to another architecture"

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from neurn_keras.archsim.needleman_wunsch import needleman_wunsch
 from neurn_keras.archsim.sequence import layer_sequence
+from neurn_keras.errors import InvalidTypeError
 
 
 def as_sequence(item: keras.layers.Layer | Sequence[str]) -> tuple[str, ...]:
@@ -18,7 +19,7 @@ def as_sequence(item: keras.layers.Layer | Sequence[str]) -> tuple[str, ...]:
     if isinstance(item, keras.layers.Layer):
         return layer_sequence(item)
     if isinstance(item, str):
-        raise TypeError(
+        raise InvalidTypeError(
             f"archsim: expected a keras model or a sequence of tokens, got the string "
             f"{item[:40]!r} (pass a list of tokens)"
         )

@@ -8,6 +8,8 @@ import seaborn as sns
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
+from neurn_keras.errors import InvalidValueError
+
 DEFAULT_TITLE = (
     "Architecture similarity: layer-type sequences aligned (Needleman–Wunsch)\n"
     "index = matched layers / alignment length (1 = identical)\n"
@@ -35,12 +37,12 @@ def clustermap(
     values = matrix.to_numpy(dtype=float)
     n = len(matrix)
     if values.shape != (n, n) or n < 2 or list(matrix.index) != list(matrix.columns):
-        raise ValueError(
+        raise InvalidValueError(
             f"clustermap: need a square similarity matrix with the same labels on both "
             f"axes and at least 2 rows, got shape {values.shape}"
         )
     if not np.allclose(values, values.T):
-        raise ValueError("clustermap: the similarity matrix is not symmetric")
+        raise InvalidValueError("clustermap: the similarity matrix is not symmetric")
     distances = 1.0 - values
     np.fill_diagonal(distances, 0.0)
     tree = linkage(squareform(distances, checks=False), method=method)

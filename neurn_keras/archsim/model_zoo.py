@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 
 from neurn_keras.archsim.sequence import TOKENS_VERSION, layer_sequence
 from neurn_keras.environment import cache_dir as environment_cache_dir
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.files import atomic_write_text
 
 CACHE_SUBDIR = "archsim"
@@ -202,7 +203,7 @@ def zoo(
     names = list(available) if names is None else list(names)
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise ValueError(
+        raise InvalidValueError(
             f"archsim.zoo: unknown model {unknown[0]!r}; choose from {', '.join(available)}"
         )
     cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()

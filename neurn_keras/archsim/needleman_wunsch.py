@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 from Bio.Align import PairwiseAligner
 
+from neurn_keras.errors import InvalidTypeError, InvalidValueError
+
 GAP = None
 """What stands in an aligned sequence where the other one has a token and this one not."""
 
@@ -117,7 +119,7 @@ def _check_integer(name: str, value) -> int:
     if isinstance(value, bool) or not (
         isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"needleman_wunsch: {name} must be an integer, got {value!r} (scale all three "
             "scores to integers, e.g. 0.5 -> 1 with the others doubled)"
         )
@@ -126,14 +128,14 @@ def _check_integer(name: str, value) -> int:
 
 def _check_tokens(name: str, seq) -> tuple[str, ...]:
     if isinstance(seq, str):
-        raise TypeError(
+        raise InvalidTypeError(
             f"needleman_wunsch: {name} must be a sequence of tokens, got the string {seq[:40]!r} "
             "(pass list(string) to align characters)"
         )
     seq = tuple(seq)
     bad = [t for t in seq if not isinstance(t, str)]
     if bad:
-        raise TypeError(f"needleman_wunsch: {name} must hold strings, found {bad[0]!r}")
+        raise InvalidTypeError(f"needleman_wunsch: {name} must hold strings, found {bad[0]!r}")
     return seq
 
 
@@ -143,7 +145,7 @@ def _align_ordered(
     k = len(a) + len(b) + 1
     bound = max(abs(match), abs(mismatch), abs(gap), 1) * (k * k + k) * k
     if bound >= _MAX_EXACT:
-        raise ValueError(
+        raise InvalidValueError(
             f"needleman_wunsch: sequences of {len(a)} and {len(b)} tokens with scores up to "
             f"{max(abs(match), abs(mismatch), abs(gap))} are too long for exact scoring "
             "(use smaller scores or shorter sequences)"

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 import keras
 
+from neurn_keras.errors import InvalidTypeError
 from neurn_keras.model_parts import walk_layers
 
 TOKENS_VERSION = 1
@@ -135,7 +136,7 @@ def layer_sequence(model: keras.Model | keras.layers.Layer) -> tuple[str, ...]:
         A tuple of token strings, e.g. ``("Conv2D", "ReLU", "MaxPooling2D", ...)``.
     """
     if not isinstance(model, keras.layers.Layer):
-        raise TypeError(
+        raise InvalidTypeError(
             f"layer_sequence: expected a keras Model or Layer, got {type(model).__name__}"
         )
     if isinstance(model, keras.Model):

@@ -14,16 +14,17 @@ import sys
 from collections.abc import Callable, Mapping
 
 from neurn_keras._startup import console_script_name, import_keras
+from neurn_keras.errors import NeurnError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
-    """Bad input: an unknown name, missing data, a file that is not what it should be.
+class UsageError(NeurnError):
+    """Bad input that only a command line can give (flags that do not go together).
 
-    The command-line tools print its message on one line and exit with code 2; the
-    message names the thing, the value and the fix.
+    Like every ``NeurnError``, the tools print its message on one line and exit with
+    code 2; the message names the thing, the value and the fix.
     """
 
 
@@ -95,11 +96,6 @@ def size_hw(text: str) -> tuple[int, int]:
     return height, width
 
 
-def one_line(error: BaseException) -> str:
-    """An exception's message on one line (its type's name when it has none)."""
-    return " ".join(str(error).split()) or type(error).__name__
-
-
 def flag(argument: str, flags: Mapping[str, str] | None = None) -> str:
     """The command-line flag of a library argument: ``kernel_size`` -> ``--kernel-size``."""
     return (flags or {}).get(argument) or "--" + argument.replace("_", "-")
@@ -107,8 +103,6 @@ def flag(argument: str, flags: Mapping[str, str] | None = None) -> str:
 
 def as_flags(message: str, flags: Mapping[str, str] | None = None) -> str:
     """A library message on one line, its backquoted ```argument``` names shown as flags."""
-    from neurn_keras.errors import NeurnError
-
     return NeurnError(message).render(lambda name: flag(name, flags))
 
 
@@ -121,13 +115,11 @@ def run_cli(
 ) -> int:
     """Runs ``body``: bad input -> one line and exit 2, Ctrl-C -> ``interrupted``, 130.
 
-    Bad input is a ``UsageError`` or a ``neurn_keras.errors.NeurnError``, whose
+    Bad input is a ``neurn_keras.errors.NeurnError`` (``UsageError`` is one), whose
     argument names are shown as flags (``flags`` maps the ones that are not
     ``--`` + the name with dashes). Keras is imported here, after the arguments were
     parsed, unless ``needs_keras`` is false.
     """
-    from neurn_keras.errors import NeurnError
-
     prog = invoked_as(prog)
     try:
         if needs_keras:
@@ -136,9 +128,6 @@ def run_cli(
     except NeurnError as error:
         message = error.render(lambda name: flag(name, flags))
         print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
-        return EXIT_USAGE
-    except UsageError as error:
-        print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; {interrupted}", file=sys.stderr)

@@ -7,14 +7,12 @@ import sys
 from pathlib import Path
 
 from neurn_keras import cli
-from neurn_keras.training.arguments import (
-    add_data_arguments,
-    add_method_arguments,
-    add_recipe_arguments,
-    base_settings,
-    config_from_settings,
-)
-from neurn_keras.training.config import AUGMENTS, INPUT_NORMS, PADDINGS, RunConfig
+from neurn_keras.cli import run_options
+from neurn_keras.training.config import RunConfig
+from neurn_keras.training.launchers import LAUNCHERS, Job, launch_local, launch_ray
+
+NEURN_MODES = {"on": ("neurn",), "off": ("none",), "both": ("none", "neurn")}
+"""``--neurn``: the input normalizations of the cells."""
 
 PROG = "python -m neurn_keras.sweep"
 
@@ -44,73 +42,30 @@ exit status: 0 every cell complete, 1 some cell failed (see its train.log), 2 ba
 
 
 def build_parser() -> cli.Parser:
-    d = RunConfig()
     p = cli.Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
     grid = p.add_argument_group("grid")
-    grid.add_argument(
-        "--backbones",
-        nargs="+",
-        default=["digitnet"],
-        metavar="NAME",
-        help="backbones (default digitnet)",
-    )
-    grid.add_argument(
-        "--sources",
-        nargs="+",
-        default=["mnist"],
-        metavar="DOMAIN",
-        help="source domains (default mnist)",
-    )
     norms = grid.add_mutually_exclusive_group()
     norms.add_argument(
         "--neurn",
-        choices=("on", "off", "both"),
+        choices=tuple(NEURN_MODES),
         default=None,
         help="with NeuRN, without, or both (default both)",
     )
-    norms.add_argument(
-        "--input-norms",
-        nargs="+",
-        choices=INPUT_NORMS,
+    run_options.add_sweep_axes(grid, norms)
+    sections = run_options.sections(p, title="every run: {} (as in python -m neurn_keras.train)")
+    run_options.add_field_options(sections, skip=run_options.VARIED)
+    sections["data"].add_argument(
+        "--data-dir",
+        type=Path,
         default=None,
-        metavar="NORM",
-        help=f"input normalizations, instead of --neurn ({', '.join(INPUT_NORMS)})",
+        metavar="DIR",
+        help="folder with the data files (default $NEURN_DATA_DIR, else ~/.neurn_keras/data)",
     )
-    grid.add_argument(
-        "--augments",
-        nargs="+",
-        choices=AUGMENTS,
-        default=["none"],
-        metavar="AUGMENT",
-        help=f"augmentations ({', '.join(AUGMENTS)}; default none)",
+    sections["training"].add_argument(
+        "--distribute",
+        action="store_true",
+        help="train each run on every local accelerator (as train --distribute)",
     )
-    grid.add_argument(
-        "--kernel-sizes",
-        nargs="+",
-        type=int,
-        default=[d.kernel_size],
-        metavar="K",
-        help="NeuRN window sizes (default 5)",
-    )
-    grid.add_argument(
-        "--paddings",
-        nargs="+",
-        choices=PADDINGS,
-        default=[d.padding],
-        help="NeuRN paddings (default reflect)",
-    )
-    grid.add_argument(
-        "--seeds",
-        nargs="+",
-        type=int,
-        default=[0, 1, 2],
-        metavar="SEED",
-        help="seeds (default 0 1 2)",
-    )
-    add_data_arguments(p.add_argument_group("every run: data (as in python -m neurn_keras.train)"))
-    recipe = p.add_argument_group("every run: training")
-    add_recipe_arguments(recipe)
-    add_method_arguments(recipe, grid=True)
     launch = p.add_argument_group("launching")
     launch.add_argument(
         "--output",
@@ -121,7 +76,7 @@ def build_parser() -> cli.Parser:
     )
     launch.add_argument(
         "--launcher",
-        choices=("local", "ray"),
+        choices=LAUNCHERS,
         default="local",
         help="local: one after another (default); ray: Ray tasks",
     )
@@ -143,35 +98,24 @@ def build_parser() -> cli.Parser:
     return p
 
 
-GRID_FLAGS = {
-    "backbone": "--backbones",
-    "source": "--sources",
-    "seed": "--seeds",
-    "input_norm": "--input-norms",
-    "kernel_size": "--kernel-sizes",
-    "padding": "--paddings",
-    "augment": "--augments",
-}
-"""The grid's flags for the fields it varies (errors name the flag the user typed)."""
-
-
 def base_config(args) -> RunConfig:
     """The settings every cell shares; the grid varies the rest."""
-    return config_from_settings(**base_settings(args))
+    return run_options.config_from_settings(run_options.settings(args, skip=run_options.VARIED))
 
 
 def grid_cells(args) -> list[RunConfig]:
-    from neurn_keras.training.grid import expand_grid, input_norms_for
+    from neurn_keras.training.grid import expand_grid
 
+    values = {name: run_options.sweep_values(args, name) for name in run_options.VARIED}
     return expand_grid(
         base_config(args),
-        args.backbones,
-        args.sources,
-        args.seeds,
-        input_norms=args.input_norms or input_norms_for(args.neurn or "both"),
-        kernel_sizes=args.kernel_sizes,
-        paddings=args.paddings,
-        augments=args.augments,
+        values["backbone"],
+        values["source"],
+        values["seed"],
+        input_norms=values["input_norm"] or NEURN_MODES[args.neurn or "both"],
+        kernel_sizes=values["kernel_size"],
+        paddings=values["padding"],
+        augments=values["augment"],
     )
 
 
@@ -191,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
         from tqdm import tqdm
 
         from neurn_keras.training.grid import cell_dir, cell_status
-        from neurn_keras.training.launchers import Job, launch_local, launch_ray
 
         cells = grid_cells(args)
         for cell in cells:
@@ -238,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"all {len(cells)} cells complete; table: python -m neurn_keras.table {args.output}")
         return 0
 
-    return cli.run_cli(PROG, body, flags=GRID_FLAGS)
+    return cli.run_cli(PROG, body, flags=run_options.SWEEP_FLAGS)
 
 
 if __name__ == "__main__":

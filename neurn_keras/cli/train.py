@@ -12,21 +12,8 @@ import sys
 from pathlib import Path
 
 from neurn_keras import backbones, cli
-from neurn_keras.training.arguments import (
-    add_data_arguments,
-    add_method_arguments,
-    add_recipe_arguments,
-    base_settings,
-    config_from_settings,
-)
-from neurn_keras.training.config import (
-    AUGMENTS,
-    DEFAULT_EPOCHS,
-    DEFAULT_TRAIN_LIMIT,
-    INPUT_NORMS,
-    PADDINGS,
-    RunConfig,
-)
+from neurn_keras.cli import run_options
+from neurn_keras.training.config import DEFAULT_EPOCHS, DEFAULT_TRAIN_LIMIT, RunConfig
 
 PROG = "python -m neurn_keras.train"
 DOMAINS_TEXT = "mnist, usps, svhn, mnist_m, syn_render"
@@ -96,81 +83,28 @@ data: --data-dir, else $NEURN_DATA_DIR, else ~/.neurn_keras/data (see data/READM
 
 
 def build_parser() -> cli.Parser:
-    defaults = RunConfig()
     p = cli.Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
-    model = p.add_argument_group("model")
-    model.add_argument(
-        "--backbone",
-        default=argparse.SUPPRESS,
-        metavar="NAME",
-        help=f"backbone (default {defaults.backbone}): {BACKBONES_TEXT}",
-    )
-    norm = model.add_mutually_exclusive_group()
-    norm.add_argument(
-        "--input-norm",
-        choices=INPUT_NORMS,
-        default=argparse.SUPPRESS,
-        help="in front of the backbone, on the raw pixels: NeuRN, local contrast "
-        "normalization (lcn) or nothing (default neurn)",
-    )
+    sections = run_options.sections(p)
+    norm = sections["model"].add_mutually_exclusive_group()
     norm.add_argument(
         "--neurn",
         action=argparse.BooleanOptionalAction,
         default=argparse.SUPPRESS,
         help="shorthand for --input-norm neurn / --input-norm none",
     )
-    model.add_argument(
-        "--kernel-size",
-        type=int,
-        default=argparse.SUPPRESS,
-        metavar="K",
-        help=f"NeuRN window size, odd (default {defaults.kernel_size})",
-    )
-    model.add_argument(
-        "--padding",
-        choices=PADDINGS,
-        default=argparse.SUPPRESS,
-        help=f"NeuRN padding (default {defaults.padding})",
-    )
-    model.add_argument(
-        "--augment",
-        choices=AUGMENTS,
-        default=argparse.SUPPRESS,
-        help="training-only augmentation of the raw pixels, before the input "
-        "normalization: RandConv (Xu et al. 2021) or Pro-RandConv (Choi et al. 2023) "
-        "(default none)",
-    )
-    model.add_argument(
-        "--augment-after-norm",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="put the augmentation after NeuRN (on its output scaled to 0..255) instead "
-        "of on the raw pixels",
-    )
-    add_method_arguments(model)
-    model.add_argument(
-        "--init-from",
+    run_options.add_field_options(sections, into={"input_norm": norm})
+    sections["data"].add_argument(
+        "--data-dir",
         type=Path,
         default=None,
-        metavar="MODEL.keras",
-        help="start from this saved model (e.g. one trained on cifar27); its "
-        "classifier is replaced when the class count differs",
+        metavar="DIR",
+        help="folder with the data files (default $NEURN_DATA_DIR, else ~/.neurn_keras/data)",
     )
-    data = p.add_argument_group("data")
-    data.add_argument(
-        "--source",
-        default=argparse.SUPPRESS,
-        metavar="DOMAIN",
-        help=f"training domain (default {defaults.source})",
-    )
-    add_data_arguments(data)
-    recipe = p.add_argument_group("training")
-    add_recipe_arguments(recipe)
-    recipe.add_argument(
-        "--seed",
-        type=int,
-        default=defaults.seed,
-        help="seed of the split, the initialization and the batch order (default %(default)s)",
+    sections["training"].add_argument(
+        "--distribute",
+        action="store_true",
+        help="train on every local accelerator (TensorFlow: MirroredStrategy; JAX: "
+        "keras.distribution.DataParallel; not available on PyTorch)",
     )
     run = p.add_argument_group("output")
     run.add_argument(
@@ -189,21 +123,12 @@ def build_parser() -> cli.Parser:
     return p
 
 
-MODEL_FIELDS = ("backbone", "kernel_size", "padding", "augment", "augment_after_norm", "source")
-
-
 def config_from_args(args) -> RunConfig:
     """The run's ``RunConfig``: the flags given, a ``--protocol`` preset, then the defaults."""
-    settings = base_settings(args)
-    settings.update({name: getattr(args, name) for name in MODEL_FIELDS if hasattr(args, name)})
+    settings = run_options.settings(args)
     if hasattr(args, "neurn"):
         settings["input_norm"] = "neurn" if args.neurn else "none"
-    if hasattr(args, "input_norm"):
-        settings["input_norm"] = args.input_norm
-    settings["seed"] = args.seed
-    if args.init_from is not None:
-        settings["init_from"] = str(args.init_from)
-    return config_from_settings(**settings)
+    return run_options.config_from_settings(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

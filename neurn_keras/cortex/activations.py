@@ -7,6 +7,7 @@ import numpy as np
 
 from neurn_keras.cortex.representations import CONV_KINDS, conv_kind
 from neurn_keras.datasets.prepare import prepare
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.layers import NeuRN
 from neurn_keras.model_parts import walk_layers
 
@@ -19,7 +20,9 @@ def prepare_scenes(scenes: np.ndarray, model) -> np.ndarray:
     """
     scenes = np.asarray(scenes)
     if scenes.ndim != 3:
-        raise ValueError(f"prepare_scenes: scenes must be (N, H, W) grayscale, got {scenes.shape}")
+        raise InvalidValueError(
+            f"prepare_scenes: scenes must be (N, H, W) grayscale, got {scenes.shape}"
+        )
     if scenes.dtype != np.uint8:
         scenes = np.clip(np.rint(scenes), 0, 255).astype(np.uint8)
     return prepare(scenes[..., None], tuple(model.input_shape[1:]))
@@ -44,7 +47,7 @@ def activation_layers(model, depthwise: bool = False) -> list[str]:
 def _outer_input(nested) -> keras.KerasTensor:
     nodes = getattr(nested, "_inbound_nodes", [])
     if not nodes or len(nodes[0].input_tensors) != 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"layer_activations: nested model {nested.name!r} must be called once on one "
             "input inside its parent model"
         )
@@ -54,7 +57,7 @@ def _outer_input(nested) -> keras.KerasTensor:
 def _graph_inputs(model):
     inputs = getattr(model, "inputs", None)
     if not inputs:
-        raise ValueError(
+        raise InvalidValueError(
             f"layer_activations: model {model.name!r} ({type(model).__name__}) has no "
             "symbolic inputs; a Functional or Sequential model built on a keras.Input is needed"
         )
@@ -116,12 +119,12 @@ def layer_activations(
     wanted = activation_layers(model, depthwise) if layers is None else list(layers)
     unknown = sorted(set(wanted) - set(order))
     if unknown:
-        raise ValueError(
+        raise InvalidValueError(
             f"layer_activations: model {model.name!r} has no layers {unknown}; "
             f"its layers are {order}"
         )
     if not wanted:
-        raise ValueError(
+        raise InvalidValueError(
             f"layer_activations: model {model.name!r} has no NeuRN or convolution layer"
         )
     found = _extract(model, np.asarray(images), "", set(wanted), batch_size)

@@ -14,6 +14,7 @@ from neurn_keras.cortex.grouping import GROUPINGS, group_cells
 from neurn_keras.cortex.metrics import kde_iou, layer_rmse, match_to_kernels
 from neurn_keras.cortex.representations import feature_representations, neural_representations
 from neurn_keras.cortex.sampling import sample_representatives
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.model_parts import has_neurn
 from neurn_keras.neuro.compact import NeuralData
 
@@ -28,7 +29,7 @@ def neural_maps(data: NeuralData, size=None, center: bool = True) -> np.ndarray:
     (``data.time_window(0.0, 0.5)``).
     """
     if data.time_resolved:
-        raise ValueError(
+        raise InvalidValueError(
             "neural_maps: the responses are time-resolved; average a window first, e.g. "
             "data.time_window(0.0, 0.5) (the Allen SDK's response window)"
         )
@@ -166,7 +167,9 @@ def rmse_analysis(
     """
     bad = [g for g in groupings if g not in GROUPINGS]
     if bad:
-        raise ValueError(f"rmse_analysis: unknown groupings {bad}; choose from {list(GROUPINGS)}")
+        raise InvalidValueError(
+            f"rmse_analysis: unknown groupings {bad}; choose from {list(GROUPINGS)}"
+        )
     sampling = dict(
         n_clusters=n_clusters, per_cluster=per_cluster, max_points=max_points, n_epochs=n_epochs
     )

@@ -15,6 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from neurn_keras.cortex.labels import PIXELS, display
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.figures import save_figure
 from neurn_keras.neuro.allen_files import LAYER_LABELS
 
@@ -85,7 +86,7 @@ def fig2a_neurn_vs_plain(
                 }
             )
     if not rows:
-        raise ValueError("fig2a_neurn_vs_plain: no (NeuRN, plain) pair with scores to plot")
+        raise InvalidValueError("fig2a_neurn_vs_plain: no (NeuRN, plain) pair with scores to plot")
     frame = pd.DataFrame(rows)
     fig, ax = plt.subplots(figsize=(6, 5.5))
     sns.scatterplot(
@@ -121,7 +122,7 @@ def fig2b_area_genotype(models: pd.DataFrame, note: str = "", labels: Labels = N
     frame = models[models["grouping"] == "area_cre_line"].copy()
     frame["model"] = [display(m, labels) for m in frame["model"]]
     if frame.empty:
-        raise ValueError("fig2b_area_genotype: no 'area_cre_line' grouping in the scores")
+        raise InvalidValueError("fig2b_area_genotype: no 'area_cre_line' grouping in the scores")
     frame[["area", "Cre line"]] = frame["group"].str.split("/", n=1, expand=True)
     grid = sns.catplot(
         frame,
@@ -148,7 +149,7 @@ def fig3_kde(
     """Figure 3: densities of normalized cell-map values and kernel values, per model and
     cell class, for each model's first analysed layer; panels give the KDE-IoU."""
     if not kde_values:
-        raise ValueError("fig3_kde: no values to plot")
+        raise InvalidValueError("fig3_kde: no values to plot")
     models = list(dict.fromkeys(m for m, _ in kde_values))
     groups = list(dict.fromkeys(g for _, g in kde_values))
     fig, axes = plt.subplots(
@@ -201,7 +202,7 @@ def rsa_chart(best: pd.DataFrame, title: str = "", ci: float = 0.95, labels: Lab
     """The RSA chart: per area, each model's best-layer Spearman r per cortical layer, with
     bootstrap intervals, and the group's noise ceiling (black bar, ± s.e.m.)."""
     if best.empty:
-        raise ValueError("rsa_chart: no scores")
+        raise InvalidValueError("rsa_chart: no scores")
     areas = sorted(best["area"].unique())
     models = list(dict.fromkeys(best["model"]))
     palette = dict(zip(models, sns.color_palette("colorblind", len(models)), strict=True))
@@ -317,7 +318,7 @@ def rsa_pairs_chart(pairs: pd.DataFrame, title: str = "", labels: Labels = None)
     intervals: right of 0, the NeuRN model is closer to cortex. ``pairs`` is
     ``RSAResult.compare`` output, several pairs concatenated."""
     if pairs.empty:
-        raise ValueError("rsa_pairs_chart: no comparisons")
+        raise InvalidValueError("rsa_pairs_chart: no comparisons")
     names = [
         f"{display(w, labels)} − {display(wo, labels)}"
         for w, wo in zip(pairs["with_model"], pairs["without_model"], strict=True)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -25,12 +27,12 @@ def group_cells(cells: pd.DataFrame, by: str = "cell_class") -> dict[str, np.nda
     ``"area"``, ``"cre_line"`` or ``"area_cre_line"`` (labels ``"VISp/Cux2-CreERT2"``).
     """
     if by not in GROUPINGS:
-        raise ValueError(f"group_cells: by must be one of {list(GROUPINGS)}, got {by!r}")
+        raise InvalidValueError(f"group_cells: by must be one of {list(GROUPINGS)}, got {by!r}")
     if by == "all":
         return {"all": np.arange(len(cells))}
     columns = list(_COLUMNS[by])
     missing = [c for c in columns if c not in cells.columns]
     if missing:
-        raise ValueError(f"group_cells: the cell table has no columns {missing}")
+        raise InvalidValueError(f"group_cells: the cell table has no columns {missing}")
     labels = cells[columns].astype(str).agg("/".join, axis=1).to_numpy()
     return {label: np.flatnonzero(labels == label) for label in sorted(set(labels))}

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.stats import gaussian_kde
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.neuro.resize import resize_maps
 
 NORMALIZATIONS = ("minmax", "zscore", "none")
@@ -18,12 +19,12 @@ def rmse(a, b) -> float:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(
+        raise InvalidValueError(
             f"rmse: shapes differ, {a.shape} and {b.shape}; bring both to one size first "
             "(resize_maps)"
         )
     if a.size == 0:
-        raise ValueError("rmse: empty arrays")
+        raise InvalidValueError("rmse: empty arrays")
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
@@ -34,7 +35,7 @@ def normalize_maps(maps, method: str = "minmax") -> np.ndarray:
     ``"none"`` leaves it. A constant map becomes all zeros under both scalings.
     """
     if method not in NORMALIZATIONS:
-        raise ValueError(
+        raise InvalidValueError(
             f"normalize_maps: method must be one of {list(NORMALIZATIONS)}, got {method!r}"
         )
     maps = np.asarray(maps, dtype=np.float64)
@@ -55,7 +56,9 @@ def pairwise_rmse(a_maps, b_maps) -> np.ndarray:
     a = np.asarray(a_maps, dtype=np.float64)
     b = np.asarray(b_maps, dtype=np.float64)
     if a.shape[1:] != b.shape[1:]:
-        raise ValueError(f"pairwise_rmse: map shapes differ, {a.shape[1:]} and {b.shape[1:]}")
+        raise InvalidValueError(
+            f"pairwise_rmse: map shapes differ, {a.shape[1:]} and {b.shape[1:]}"
+        )
     size = int(np.prod(a.shape[1:]))
     return cdist(a.reshape(len(a), -1), b.reshape(len(b), -1)) / np.sqrt(size)
 
@@ -71,7 +74,7 @@ def match_to_kernels(
     """
     kernel_maps = np.asarray(kernel_maps)
     if kernel_maps.ndim != 3:
-        raise ValueError(
+        raise InvalidValueError(
             f"match_to_kernels: kernel maps must be (N, kh, kw), got {kernel_maps.shape}"
         )
     neural = resize_maps(neural_maps, kernel_maps.shape[1:])
@@ -103,7 +106,9 @@ def layer_rmse(neural_maps, kernel_maps, normalize: str = "minmax") -> LayerRMSE
     """
     neural, kernels = match_to_kernels(neural_maps, kernel_maps, normalize)
     if len(neural) == 0 or len(kernels) == 0:
-        raise ValueError(f"layer_rmse: {len(neural)} cells and {len(kernels)} kernels; need both")
+        raise InvalidValueError(
+            f"layer_rmse: {len(neural)} cells and {len(kernels)} kernels; need both"
+        )
     table = pairwise_rmse(neural, kernels)
     best_kernel = table.argmin(axis=1)
     per_cell = table[np.arange(len(neural)), best_kernel]
@@ -127,7 +132,7 @@ def kde_iou(a, b, grid_size: int = 2048, max_samples: int | None = 20000, seed: 
         if max_samples is not None and x.size > max_samples:
             x = np.random.default_rng(seed).choice(x, size=max_samples, replace=False)
         if x.size < 2 or np.ptp(x) == 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"kde_iou: sample {name} has {x.size} finite values and no spread; a KDE needs "
                 "at least two distinct values"
             )

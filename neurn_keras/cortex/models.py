@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 
 from neurn_keras.cortex.representations import conv_layers
+from neurn_keras.errors import InvalidValueError, MissingFileError
 from neurn_keras.model_parts import has_neurn
 
 
@@ -33,7 +34,7 @@ def load_models(paths: Sequence[str | os.PathLike]) -> dict[str, keras.Model]:
         path = Path(path)
         file = path / "model.keras" if path.is_dir() else path
         if not file.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"model: no {file} (give a .keras file or a run directory with model.keras)"
             )
         label, k = model_label(path), 2
@@ -70,11 +71,11 @@ def check_pairs(pairs: Sequence[tuple[str, str]], models: Mapping[str, object]) 
     for with_label, without_label in pairs:
         for label in (with_label, without_label):
             if label not in models:
-                raise ValueError(
+                raise InvalidValueError(
                     f"pair {with_label!r}/{without_label!r}: no model labelled {label!r}"
                 )
         if not has_neurn(models[with_label]) or has_neurn(models[without_label]):
-            raise ValueError(
+            raise InvalidValueError(
                 f"pair {with_label!r}/{without_label!r}: the first model must have a NeuRN "
                 "layer and the second none"
             )

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.neuro.allen_files import SceneRSMs, split_group
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def rdm(activations) -> np.ndarray:
     """
     x = np.asarray(activations, dtype=np.float64)
     if x.ndim < 2 or x.shape[0] < 3:
-        raise ValueError(f"rdm: activations must be (N >= 3 stimuli, ...), got shape {x.shape}")
+        raise InvalidValueError(
+            f"rdm: activations must be (N >= 3 stimuli, ...), got shape {x.shape}"
+        )
     x = x.reshape(x.shape[0], -1)
     x = x - x.mean(axis=1, keepdims=True)
     norm = np.linalg.norm(x, axis=1)
@@ -62,19 +65,23 @@ def upper_triangle(matrix: np.ndarray) -> np.ndarray:
     """The entries above the diagonal of a square matrix, row by row."""
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"upper_triangle: expected a square matrix, got shape {matrix.shape}")
+        raise InvalidValueError(
+            f"upper_triangle: expected a square matrix, got shape {matrix.shape}"
+        )
     return matrix[np.triu_indices(matrix.shape[0], k=1)]
 
 
 def _stack(what: str, matrices: Sequence) -> np.ndarray:
     """(R, S, S) float64 of square, symmetric matrices; ValueError naming ``what`` if not."""
     if not matrices:
-        raise ValueError(f"no {what} RDMs")
+        raise InvalidValueError(f"no {what} RDMs")
     stack = np.stack([np.asarray(m, dtype=np.float64) for m in matrices])
     if stack.ndim != 3 or stack.shape[1] != stack.shape[2]:
-        raise ValueError(f"the {what} RDMs must be square (S, S) matrices, got {stack.shape[1:]}")
+        raise InvalidValueError(
+            f"the {what} RDMs must be square (S, S) matrices, got {stack.shape[1:]}"
+        )
     if not np.allclose(stack, stack.transpose(0, 2, 1), atol=1e-6, equal_nan=True):
-        raise ValueError(f"the {what} RDMs must be symmetric")
+        raise InvalidValueError(f"the {what} RDMs must be symmetric")
     return stack
 
 
@@ -129,7 +136,7 @@ def compare_rdms(a: np.ndarray, b: np.ndarray) -> float:
 
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"compare_rdms: RDM shapes differ, {a.shape} and {b.shape}")
+        raise InvalidValueError(f"compare_rdms: RDM shapes differ, {a.shape} and {b.shape}")
     return float(compare(RDMs(a[None]), RDMs(b[None]), method=COMPARISON)[0, 0])
 
 

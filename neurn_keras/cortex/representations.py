@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.model_parts import walk_layers
 from neurn_keras.neuro.resize import resize_maps
 
@@ -39,13 +40,13 @@ def neural_representations(
     responses = np.asarray(responses, dtype=np.float64)
     scenes = np.asarray(scenes)
     if responses.ndim not in (2, 3):
-        raise ValueError(
+        raise InvalidValueError(
             "neural_representations: responses must be (cells, scenes) or "
             f"(cells, scenes, time), got shape {responses.shape} (average trials first, "
             "e.g. NeuralData.mean_responses())"
         )
     if scenes.ndim != 3 or scenes.shape[0] != responses.shape[1]:
-        raise ValueError(
+        raise InvalidValueError(
             f"neural_representations: {responses.shape[1]} scenes in responses but scenes "
             f"has shape {scenes.shape}; expected ({responses.shape[1]}, H, W)"
         )
@@ -106,7 +107,7 @@ def kernel_maps(layer) -> np.ndarray:
     """
     kind = conv_kind(layer)
     if kind is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"kernel_maps: layer {layer.name!r} ({type(layer).__name__}) is not a convolution"
         )
     kernel = layer.depthwise_kernel if kind == "separable" else layer.kernel
@@ -140,7 +141,7 @@ def feature_representations(
     maps = {path: kernel_maps(layer) for path, layer in layers}
     kept = {p: m for p, m in maps.items() if min(m.shape[1:]) >= min_size}
     if not kept:
-        raise ValueError(
+        raise InvalidValueError(
             f"model {model.name!r}: all {len(maps)} convolution kernels are smaller than "
             f"{min_size}x{min_size}; lower min_size"
         )

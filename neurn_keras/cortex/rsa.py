@@ -35,6 +35,7 @@ import pandas as pd
 
 from neurn_keras.cortex.bootstrap import scene_bootstrap
 from neurn_keras.cortex.rdms import COMPARISON, cortex_rdms, layer_rdms, model_rdms
+from neurn_keras.errors import InvalidValueError, UnknownNameError
 
 if TYPE_CHECKING:
     from rsatoolbox.rdm import RDMs
@@ -99,7 +100,7 @@ class RSAResult:
     def _rows(self, model: str) -> list[int]:
         rows = [i for i, (m, _) in enumerate(self.keys) if m == model]
         if not rows:
-            raise KeyError(f"RSAResult: no model {model!r}; models: {self.models}")
+            raise UnknownNameError(f"RSAResult: no model {model!r}; models: {self.models}")
         return rows
 
     def _row(self, model: str, layer: str) -> int:
@@ -107,11 +108,13 @@ class RSAResult:
             return self.keys.index((model, layer))
         except ValueError:
             layers = [self.keys[i][1] for i in self._rows(model)]
-            raise KeyError(f"RSAResult: model {model!r} has no layer {layer!r}; {layers}") from None
+            raise UnknownNameError(
+                f"RSAResult: model {model!r} has no layer {layer!r}; {layers}"
+            ) from None
 
     def _column(self, group: str) -> int:
         if group not in self.groups:
-            raise KeyError(f"RSAResult: no group {group!r}; groups: {self.groups}")
+            raise UnknownNameError(f"RSAResult: no group {group!r}; groups: {self.groups}")
         return self.groups.index(group)
 
     def best_layer(self, model: str, group: str) -> str:
@@ -263,7 +266,7 @@ def rsa_scores(
     if not isinstance(neural_rdms, RDMs):
         neural_rdms = cortex_rdms(neural_rdms, groups)
     if model_rdms.n_cond != neural_rdms.n_cond:
-        raise ValueError(
+        raise InvalidValueError(
             f"rsa_scores: model RDMs are over {model_rdms.n_cond} scenes and neural RDMs "
             f"over {neural_rdms.n_cond}; all must be square over the same scenes"
         )

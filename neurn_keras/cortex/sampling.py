@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError
+
 
 class Representatives(NamedTuple):
     """The maps kept by :func:`sample_representatives`.
@@ -62,16 +64,18 @@ def sample_representatives(
     """
     maps = np.asarray(maps, dtype=np.float32)
     if maps.ndim < 2:
-        raise ValueError(f"sample_representatives: maps must be (N, ...), got shape {maps.shape}")
+        raise InvalidValueError(
+            f"sample_representatives: maps must be (N, ...), got shape {maps.shape}"
+        )
     if n_clusters < 1 or per_cluster < 1:
-        raise ValueError(
+        raise InvalidValueError(
             "sample_representatives: n_clusters and per_cluster must be >= 1, "
             f"got {n_clusters} and {per_cluster}"
         )
     n = maps.shape[0]
     flat = maps.reshape(n, -1)
     if not np.all(np.isfinite(flat)):
-        raise ValueError("sample_representatives: maps contain NaN or Inf")
+        raise InvalidValueError("sample_representatives: maps contain NaN or Inf")
     empty = np.zeros((0, 2), dtype=np.float32)
     if n <= n_clusters * per_cluster:
         return Representatives(

@@ -27,6 +27,7 @@ from neurn_keras.datasets.prepare import prepare
 from neurn_keras.datasets.sources import SPLITS
 from neurn_keras.datasets.split import train_val_split
 from neurn_keras.datasets.syn_render import render_digits
+from neurn_keras.errors import InvalidValueError
 
 __all__ = [
     "DOMAINS",
@@ -57,10 +58,10 @@ def source_files(
     """
     known = (*DOMAINS, *RENDERED_DOMAINS, "cifar27", "cifar100")
     if name not in known:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {known}")
+        raise InvalidValueError(f"unknown dataset {name!r}; expected one of {known}")
     if name in RENDERED_DOMAINS:
         if split not in SPLITS:
-            raise ValueError(f"split={split!r} is not one of {SPLITS}")
+            raise InvalidValueError(f"split={split!r} is not one of {SPLITS}")
         return []
     return source_file_list("cifar100" if name == "cifar27" else name, split, data_dir)
 

@@ -11,6 +11,7 @@ from neurn_keras.datasets.cache import cached_in_memory
 from neurn_keras.datasets.formats import Arrays
 from neurn_keras.datasets.loading import load_source
 from neurn_keras.datasets.sources import check_split
+from neurn_keras.errors import InvalidValueError
 
 DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
 """The four digit domains of the paper, loaded from real files (or TFDS / a download)."""
@@ -24,9 +25,9 @@ def check_limit(limit: int | None, available: int, what: str) -> int:
     if limit is None:
         return available
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
-        raise ValueError(f"{what}: limit={limit!r} must be a positive integer or None")
+        raise InvalidValueError(f"{what}: limit={limit!r} must be a positive integer or None")
     if limit > available:
-        raise ValueError(f"{what}: limit={limit} but only {available} images are available")
+        raise InvalidValueError(f"{what}: limit={limit} but only {available} images are available")
     return int(limit)
 
 
@@ -68,7 +69,9 @@ def load_domain(
     if name == syn_render.NAME:
         return _rendered(split, check_limit(limit, syn_render.SPLIT_SIZES[split], what))
     if name not in DOMAINS:
-        raise ValueError(f"unknown domain {name!r}; expected one of {DOMAINS + RENDERED_DOMAINS}")
+        raise InvalidValueError(
+            f"unknown domain {name!r}; expected one of {DOMAINS + RENDERED_DOMAINS}"
+        )
     x, y = load_source(name, split, data_dir)
     count = check_limit(limit, len(x), what)
     return (x, y) if count == len(x) else (x[:count], y[:count])

@@ -16,16 +16,14 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from neurn_keras.errors import DatasetFormatError
+
 Arrays = tuple[np.ndarray, np.ndarray]
 
 IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned byte, 3 dimensions
 IDX_LABELS_MAGIC = 2049  # 0x00000801: unsigned byte, 1 dimension
 CIFAR_RECORD_BYTES = 2 + 32 * 32 * 3  # coarse label, fine label, 3 channel planes
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class DatasetFormatError(ValueError):
-    """A data file is truncated, malformed or inconsistent; the message names the file."""
 
 
 def _fail(path: os.PathLike | str, problem: str, fix: str = "") -> DatasetFormatError:

@@ -32,6 +32,7 @@ from neurn_keras.datasets.sources import (
     not_found_message,
 )
 from neurn_keras.environment import OFFLINE_ENV_VAR, offline
+from neurn_keras.errors import InvalidValueError, MissingFileError
 
 DOWNLOADABLE = ("usps",)
 DOWNLOAD_HOSTS = {  # where TFDS and the USPS download fetch each dataset
@@ -53,7 +54,7 @@ def unreachable(host: str, timeout: float = 5.0) -> str | None:
 
 def _source(name: str) -> Source:
     if name not in SOURCES:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {tuple(SOURCES)}")
+        raise InvalidValueError(f"unknown dataset {name!r}; expected one of {tuple(SOURCES)}")
     return SOURCES[name]
 
 
@@ -92,7 +93,7 @@ def _fetch_online(source: Source, split: str, label_names=None) -> Arrays:
         path = usps_download.download_usps(split)
         found, _ = locate(source, split, path.parent)
         if found is None:
-            raise FileNotFoundError(f"usps: the download {path} is not where it was expected")
+            raise MissingFileError(f"usps: the download {path} is not where it was expected")
         return _read_located(found, split)
 
     def load() -> Arrays:
@@ -120,18 +121,18 @@ def load_source(
     if found is not None:
         x, y = _read_located(found, split)
     elif data_dir is not None or not has_online(name):
-        raise FileNotFoundError(missing)
+        raise MissingFileError(missing)
     elif offline():
-        raise FileNotFoundError(f"{missing} ({OFFLINE_ENV_VAR}=1: no download tried)")
+        raise MissingFileError(f"{missing} ({OFFLINE_ENV_VAR}=1: no download tried)")
     elif reason := unreachable(DOWNLOAD_HOSTS[name]):
-        raise FileNotFoundError(f"{missing} No download tried: {reason}.")
+        raise MissingFileError(f"{missing} No download tried: {reason}.")
     else:
         try:
             x, y = _fetch_online(source, split, label_names)
         except DatasetFormatError:
             raise
         except Exception as exc:  # network, TFDS and HTTP errors come in many types
-            raise FileNotFoundError(f"{missing} The online fallback failed: {exc}") from exc
+            raise MissingFileError(f"{missing} The online fallback failed: {exc}") from exc
     expected = source.canonical_sizes[split]
     if len(x) != expected:
         warnings.warn(
@@ -155,4 +156,4 @@ def source_file_list(
         files = tfds_source.prepared_files(name, split)
         if files:
             return files
-    raise FileNotFoundError(missing)
+    raise MissingFileError(missing)

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from neurn_keras.datasets.prepare import prepare
+from neurn_keras.errors import InvalidValueError
 
 
 def as_tf_dataset(
@@ -34,9 +35,9 @@ def as_tf_dataset(
         input_shape: ``(H, W, C)`` of the model input, or None to keep ``x`` as is.
     """
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+        raise InvalidValueError(f"x has {len(x)} examples but y has {len(y)}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+        raise InvalidValueError(f"batch_size={batch_size!r} must be a positive integer")
     if input_shape is not None:
         x = prepare(x, input_shape)
     order = tf.data.Dataset.range(len(x))

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from neurn_keras.errors import InvalidValueError
+
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
 BATCH = 4096
 
@@ -29,16 +31,16 @@ def resize_matrix(size_in: int, size_out: int) -> np.ndarray:
 
 def _check_shape(x: np.ndarray, input_shape: Sequence[int | None]) -> tuple[int, int, int]:
     if x.ndim != 4 or x.shape[-1] not in (1, 3):
-        raise ValueError(f"x has shape {x.shape}; expected (N, H, W, 1|3) images")
+        raise InvalidValueError(f"x has shape {x.shape}; expected (N, H, W, 1|3) images")
     if x.dtype != np.uint8:
-        raise ValueError(f"x has dtype {x.dtype}; expected uint8 in 0..255 (as loaded)")
+        raise InvalidValueError(f"x has dtype {x.dtype}; expected uint8 in 0..255 (as loaded)")
     if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
-        raise ValueError(f"input_shape={tuple(input_shape)}; expected (H, W, 1|3)")
+        raise InvalidValueError(f"input_shape={tuple(input_shape)}; expected (H, W, 1|3)")
     height, width, channels = input_shape
     height = x.shape[1] if height is None else int(height)
     width = x.shape[2] if width is None else int(width)
     if height < 1 or width < 1:
-        raise ValueError(f"input_shape={tuple(input_shape)} must have positive H and W")
+        raise InvalidValueError(f"input_shape={tuple(input_shape)} must have positive H and W")
     return height, width, int(channels)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from neurn_keras.datasets import cache, formats
 from neurn_keras.datasets.formats import Arrays
+from neurn_keras.errors import InvalidValueError
 
 SPLITS = ("train", "test")
 
@@ -206,7 +207,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in (MNIST, USPS, SVHN, MNIST_M, CI
 
 def check_split(split: str) -> None:
     if split not in SPLITS:
-        raise ValueError(f"split={split!r} is not one of {SPLITS}")
+        raise InvalidValueError(f"split={split!r} is not one of {SPLITS}")
 
 
 def search_folders(source: Source, data_dir: Path, with_downloads: bool) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurn_keras.datasets.formats import Arrays
+from neurn_keras.errors import InvalidValueError
 
 
 def train_val_split(
@@ -29,13 +30,13 @@ def train_val_split(
 
     y = np.asarray(y)
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+        raise InvalidValueError(f"x has {len(x)} examples but y has {len(y)}")
     if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction={val_fraction!r} must be in (0, 1)")
+        raise InvalidValueError(f"val_fraction={val_fraction!r} must be in (0, 1)")
     counts = np.unique(y, return_counts=True)
     if counts[1].min() < 2:
         rare = counts[0][counts[1].argmin()]
-        raise ValueError(f"class {rare} has a single example; a stratified split needs two")
+        raise InvalidValueError(f"class {rare} has a single example; a stratified split needs two")
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
     train, val = next(splitter.split(np.zeros(len(y)), y))
     train, val = np.sort(train), np.sort(val)

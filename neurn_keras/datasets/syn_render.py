@@ -30,6 +30,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
+from neurn_keras.errors import InvalidValueError, MissingFileError
+
 NAME = "syn_render"
 CHUNK = 1024
 SPLIT_SIZES = {"train": 25000, "test": 9000}
@@ -73,7 +75,7 @@ def font_paths() -> list[Path]:
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     paths = [folder / name for name in FONT_FILES if (folder / name).is_file()]
     if not paths:
-        raise FileNotFoundError(f"{NAME}: none of {FONT_FILES[:3]}... in {folder}")
+        raise MissingFileError(f"{NAME}: none of {FONT_FILES[:3]}... in {folder}")
     return paths
 
 
@@ -277,11 +279,11 @@ def render_digits(n: int, seed: int, size: int = 32) -> tuple[np.ndarray, np.nda
         ``(x, y)``: x uint8 (n, size, size, 3), y int64 digits 0..9 (the centre digit).
     """
     if not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n={n!r} must be a non-negative integer")
+        raise InvalidValueError(f"n={n!r} must be a non-negative integer")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r} must be a non-negative integer")
+        raise InvalidValueError(f"seed={seed!r} must be a non-negative integer")
     if not isinstance(size, (int, np.integer)) or size < 8:
-        raise ValueError(f"size={size!r} must be an integer of at least 8 (pixels)")
+        raise InvalidValueError(f"size={size!r} must be an integer of at least 8 (pixels)")
     xs, ys = [np.empty((0, size, size, 3), np.uint8)], [np.empty(0, np.int64)]
     for chunk, start in enumerate(range(0, n, CHUNK)):
         x, y = _render_chunk(int(seed), chunk, min(CHUNK, n - start), size)

@@ -14,6 +14,7 @@ import numpy as np
 
 from neurn_keras.datasets.formats import Arrays
 from neurn_keras.environment import check_online, offline
+from neurn_keras.errors import InvalidValueError
 
 TFDS_NAMES = {"mnist": "mnist", "svhn": "svhn_cropped", "cifar100": "cifar100"}
 
@@ -36,7 +37,7 @@ def load_tfds(source: str, split: str, label_names: Sequence[str] | None = None)
     if label_names is not None:
         found = list(builder.info.features["label"].names)
         if found != list(label_names):
-            raise ValueError(f"TFDS {name}: class names {found[:5]}... differ from ours")
+            raise InvalidValueError(f"TFDS {name}: class names {found[:5]}... differ from ours")
     data = builder.as_dataset(split=split, batch_size=-1, as_supervised=True)
     images, labels = tfds.as_numpy(data)
     return np.asarray(images), np.asarray(labels)

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.layer_options import PADDINGS, is_odd_size
 from neurn_keras.layers.local_std import pad_spatial
 
@@ -15,7 +16,7 @@ FLOOR = 1e-12  # keeps 0/0 out of an image that is constant after centring (outp
 
 
 def _fail(name: str, allowed: str, value):
-    raise ValueError(f"LocalContrastNormalization: {name} must be {allowed}, got {value!r}")
+    raise InvalidValueError(f"LocalContrastNormalization: {name} must be {allowed}, got {value!r}")
 
 
 def gaussian_window(sigma: float, kernel_size: int) -> np.ndarray:
@@ -100,12 +101,14 @@ class LocalContrastNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(
+            raise InvalidValueError(
                 "LocalContrastNormalization expects images (batch, height, width, channels), "
                 f"got an input of shape {tuple(input_shape)}"
             )
         if input_shape[-1] is None:
-            raise ValueError("LocalContrastNormalization: the channel dimension must be known")
+            raise InvalidValueError(
+                "LocalContrastNormalization: the channel dimension must be known"
+            )
         self.built = True
 
     def _local_mean(self, x):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.layer_options import PADDINGS, is_odd_size
 from neurn_keras.layers.local_std import neurn_moments_pooled, normalize_per_image
 
@@ -13,13 +14,13 @@ METHODS = ("moments", "patches")
 
 def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ValueError(f"NeuRN: {name} must be one of {list(allowed)}, got {value!r}")
+        raise InvalidValueError(f"NeuRN: {name} must be one of {list(allowed)}, got {value!r}")
     return value
 
 
 def _check_kernel_size(value) -> int:
     if not is_odd_size(value):
-        raise ValueError(f"NeuRN: kernel_size must be an odd int >= 1, got {value!r}")
+        raise InvalidValueError(f"NeuRN: kernel_size must be an odd int >= 1, got {value!r}")
     return value
 
 
@@ -89,7 +90,7 @@ class NeuRN(keras.layers.Layer):
         self.method = _check_choice("method", method, METHODS)
         self.padding = _check_choice("padding", padding, PADDINGS)
         if method == "patches" and keras.backend.backend() != "tensorflow":
-            raise ValueError(
+            raise InvalidValueError(
                 "NeuRN: method='patches' uses tf.image.extract_patches and needs the "
                 f"TensorFlow backend; the Keras backend is {keras.backend.backend()!r}. "
                 "Use method='moments', which runs on every backend."
@@ -99,12 +100,12 @@ class NeuRN(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(
+            raise InvalidValueError(
                 "NeuRN expects images (batch, height, width, channels), "
                 f"got an input of shape {tuple(input_shape)}"
             )
         if input_shape[-1] is None:
-            raise ValueError("NeuRN: the channel dimension must be known, got None")
+            raise InvalidValueError("NeuRN: the channel dimension must be known, got None")
         self.built = True
 
     def call(self, inputs):

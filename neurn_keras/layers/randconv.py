@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.layer_options import PADDINGS
 from neurn_keras.layers.local_std import pad_spatial
 
@@ -36,7 +37,7 @@ def work_dtype(compute_dtype: str) -> str:
 
 def check_choice(layer: str, name: str, value, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ValueError(f"{layer}: {name} must be one of {list(allowed)}, got {value!r}")
+        raise InvalidValueError(f"{layer}: {name} must be one of {list(allowed)}, got {value!r}")
     return value
 
 
@@ -44,7 +45,9 @@ def check_number(layer: str, name: str, value, low: float, high: float) -> float
     """A real number in the closed interval [low, high] (bools are refused)."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or not low <= value <= high:
-        raise ValueError(f"{layer}: {name} must be a number in [{low}, {high}], got {value!r}")
+        raise InvalidValueError(
+            f"{layer}: {name} must be a number in [{low}, {high}], got {value!r}"
+        )
     return float(value)
 
 
@@ -52,31 +55,31 @@ def check_int(layer: str, name: str, value, low: int, odd: bool = False) -> int:
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
     if not ok or (odd and value % 2 == 0):
         kind = "an odd int" if odd else "an int"
-        raise ValueError(f"{layer}: {name} must be {kind} >= {low}, got {value!r}")
+        raise InvalidValueError(f"{layer}: {name} must be {kind} >= {low}, got {value!r}")
     return value
 
 
 def check_bool(layer: str, name: str, value) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{layer}: {name} must be True or False, got {value!r}")
+        raise InvalidValueError(f"{layer}: {name} must be True or False, got {value!r}")
     return value
 
 
 def check_seed(layer: str, value) -> int | None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise ValueError(f"{layer}: seed must be an int or None, got {value!r}")
+        raise InvalidValueError(f"{layer}: seed must be an int or None, got {value!r}")
     return value
 
 
 def check_images(layer: str, input_shape) -> int:
     """Checks a (batch, H, W, C) shape and returns C."""
     if len(input_shape) != 4:
-        raise ValueError(
+        raise InvalidValueError(
             f"{layer} expects images (batch, height, width, channels), "
             f"got an input of shape {tuple(input_shape)}"
         )
     if input_shape[-1] is None:
-        raise ValueError(f"{layer}: the channel dimension must be known, got None")
+        raise InvalidValueError(f"{layer}: the channel dimension must be known, got None")
     return int(input_shape[-1])
 
 
@@ -85,7 +88,7 @@ def _check_kernel_sizes(value) -> tuple[int, ...]:
     if not sizes or not all(
         isinstance(k, int) and not isinstance(k, bool) and k >= 1 and k % 2 for k in sizes
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"RandConv: kernel_sizes must be a non-empty list of odd ints >= 1, got {value!r}"
         )
     return sizes

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from neurn_keras.data_dir import resolve_data_dir
+from neurn_keras.errors import InvalidValueError, MissingFileError, UnknownNameError
 from neurn_keras.neuro.compact import UNVERIFIED_PREFIX, NeuralData, cells_table
 
 SCENES_FILE = "abo_natural_scenes.npz"
@@ -40,7 +41,7 @@ def _find(name: str, data_dir) -> Path:
     directory = resolve_data_dir(data_dir)
     path = directory / name
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{name}: not in {directory} (set NEURN_DATA_DIR or pass data_dir= to the "
             "directory with the shared Allen Brain Observatory files)"
         )
@@ -51,7 +52,7 @@ def split_group(group: str) -> tuple[str, str]:
     """``"VISp_layer23"`` → ``("VISp", "layer23")``."""
     match = _GROUP.match(group)
     if not match:
-        raise ValueError(f"split_group: {group!r} is not an AREA_layerN group name")
+        raise InvalidValueError(f"split_group: {group!r} is not an AREA_layerN group name")
     return match.group(1), match.group(2)
 
 
@@ -73,7 +74,9 @@ class SceneRSMs:
     def rdm(self, group: str) -> np.ndarray:
         """The group's dissimilarity matrix, ``1 − RSM``."""
         if group not in self.rsms:
-            raise KeyError(f"SceneRSMs.rdm: no group {group!r}; groups: {sorted(self.rsms)}")
+            raise UnknownNameError(
+                f"SceneRSMs.rdm: no group {group!r}; groups: {sorted(self.rsms)}"
+            )
         return 1.0 - self.rsms[group]
 
 
@@ -87,13 +90,15 @@ def load_scene_rsms(data_dir: str | os.PathLike | None = None) -> SceneRSMs:
         for key in keys:
             matrix = npz[key].astype(np.float64)
             if matrix.shape[0] < N_SCENES:
-                raise ValueError(f"{path}: {key} has shape {matrix.shape}, fewer than 118 scenes")
+                raise InvalidValueError(
+                    f"{path}: {key} has shape {matrix.shape}, fewer than 118 scenes"
+                )
             rsms[key.removeprefix("rsm_")] = matrix[:N_SCENES, :N_SCENES]
         names = [str(k) for k in npz["noise_ceiling_keys"]]
         ceiling = dict(zip(names, npz["noise_ceiling_mean"], strict=True))
         ceiling_sem = dict(zip(names, npz["noise_ceiling_sem"], strict=True))
     if scenes.shape[0] != N_SCENES:
-        raise ValueError(f"{path}: {scenes.shape[0]} scenes, expected {N_SCENES}")
+        raise InvalidValueError(f"{path}: {scenes.shape[0]} scenes, expected {N_SCENES}")
     rows = []
     for key in keys:
         group = key.removeprefix("rsm_")
@@ -125,7 +130,7 @@ def load_unverified_responses(
     with np.load(path, allow_pickle=False) as npz:
         mean_response = npz["mean_response"]  # (118 scenes, 212 cells)
     if mean_response.shape[0] != scenes.shape[0]:
-        raise ValueError(
+        raise InvalidValueError(
             f"{path}: mean_response covers {mean_response.shape[0]} scenes, the scenes file "
             f"{scenes.shape[0]}"
         )

@@ -33,16 +33,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from neurn_keras.errors import InvalidValueError, MissingFileError, NeuralFormatError
 from neurn_keras.files import atomic_write
 from neurn_keras.neuro.cre_lines import CELL_CLASSES, UNKNOWN, UnknownCreLineError, cell_class
 
 FORMAT = "neurn_keras.neural/1"
 CELL_COLUMNS = ("cell_specimen_id", "cre_line", "area", "depth", "cell_class")
 UNVERIFIED_PREFIX = "UNVERIFIED"
-
-
-class NeuralFormatError(ValueError):
-    """A neural-data file or array that does not follow the compact format."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,10 +147,10 @@ class NeuralData:
         For example ``data.time_window(0.0, 0.5)`` is the Allen SDK's response window.
         """
         if not self.time_resolved:
-            raise ValueError("NeuralData.time_window: the responses are not time-resolved")
+            raise InvalidValueError("NeuralData.time_window: the responses are not time-resolved")
         inside = (self.time >= start) & (self.time < stop)
         if not inside.any():
-            raise ValueError(
+            raise InvalidValueError(
                 f"NeuralData.time_window: no time point in [{start}, {stop}) s; "
                 f"the data covers {self.time[0]:.3f} to {self.time[-1]:.3f} s"
             )
@@ -167,7 +164,7 @@ class NeuralData:
         index = np.asarray(mask)
         if index.dtype == bool:
             if index.shape != (self.n_cells,):
-                raise ValueError(
+                raise InvalidValueError(
                     f"NeuralData.select: boolean mask has shape {index.shape}, "
                     f"expected ({self.n_cells},)"
                 )
@@ -231,7 +228,7 @@ def save_neural(path: str | os.PathLike, data: NeuralData) -> Path:
     """
     path = Path(path)
     if path.suffix != ".npz":
-        raise ValueError(f"save_neural: the path must end in .npz, got {str(path)!r}")
+        raise InvalidValueError(f"save_neural: the path must end in .npz, got {str(path)!r}")
 
     def write_npz(tmp):
         with open(tmp, "wb") as handle:
@@ -262,7 +259,7 @@ def load_neural(path: str | os.PathLike, *, warn_unverified: bool = True) -> Neu
     table = csv_path(path)
     for needed in (path, table):
         if not needed.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"load_neural: no {needed} (a compact neural file is NAME.npz plus NAME.csv; "
                 "write one with neurn_keras.neuro.save_neural or python -m neurn_keras.neuro)"
             )
@@ -307,7 +304,7 @@ def concat_neural(parts: list[NeuralData] | tuple[NeuralData, ...]) -> NeuralDat
     time axes differ.
     """
     if not parts:
-        raise ValueError("concat_neural: no data to concatenate")
+        raise InvalidValueError("concat_neural: no data to concatenate")
     first = parts[0]
     for other in parts[1:]:
         same = (
@@ -362,7 +359,9 @@ def cells_table(
         **columns: more columns (scalars or sequences of length ``n_cells``).
     """
     if unknown_cre not in ("error", "mark"):
-        raise ValueError(f"cells_table: unknown_cre must be 'error' or 'mark', got {unknown_cre!r}")
+        raise InvalidValueError(
+            f"cells_table: unknown_cre must be 'error' or 'mark', got {unknown_cre!r}"
+        )
     try:
         klass = cell_class(cre_line)
     except UnknownCreLineError:

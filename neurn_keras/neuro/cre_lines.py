@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from neurn_keras.errors import InvalidValueError, UnknownCreLineError
+
 EXCITATORY = "excitatory"
 INHIBITORY = "inhibitory"
 UNKNOWN = "unknown"
@@ -27,10 +29,6 @@ CRE_GENE_CLASSES: dict[str, str] = {
     },
     **{gene: INHIBITORY for gene in ("Sst", "Vip", "Pvalb")},
 }
-
-
-class UnknownCreLineError(ValueError):
-    """A Cre line whose cell class neurn_keras does not know (it is reported, not guessed)."""
 
 
 def cre_gene(cre_line: str) -> str:
@@ -71,7 +69,7 @@ def cell_class(cre_line: str) -> str:
         )
     value = CRE_GENE_CLASSES[gene]
     if value not in CELL_CLASSES:
-        raise ValueError(
+        raise InvalidValueError(
             f"cell_class: CRE_GENE_CLASSES[{gene!r}] is {value!r}; classes must be one of "
             f"{list(CELL_CLASSES)}"
         )

@@ -40,6 +40,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError, MissingFileError, NWBFormatError
 from neurn_keras.neuro.compact import NeuralData, cells_table, concat_neural
 from neurn_keras.neuro.cre_lines import cre_line_from_genotype
 from neurn_keras.neuro.resize import resize_maps
@@ -59,10 +60,6 @@ EXPERIMENT_ID = "general/session_id"
 CONTAINER_ID = "general/experiment_container_id"
 BLANK = -1
 BASELINES = ("subtract", "none")
-
-
-class NWBFormatError(ValueError):
-    """An NWB file that lacks, or has inconsistent, Brain Observatory natural-scenes data."""
 
 
 @dataclass(frozen=True)
@@ -183,9 +180,11 @@ def read_nwb(
     """
     path = Path(path)
     if baseline not in BASELINES:
-        raise ValueError(f"read_nwb: baseline must be one of {list(BASELINES)}, got {baseline!r}")
+        raise InvalidValueError(
+            f"read_nwb: baseline must be one of {list(BASELINES)}, got {baseline!r}"
+        )
     if not path.is_file():
-        raise FileNotFoundError(f"read_nwb: no file {path}")
+        raise MissingFileError(f"read_nwb: no file {path}")
     try:
         handle = h5py.File(path, "r")
     except OSError as error:
@@ -303,7 +302,7 @@ def read_nwb_files(paths: Iterable[str | os.PathLike], **kwargs) -> NeuralData:
     """:func:`read_nwb` on each file, cells stacked (the files must share the scenes)."""
     paths = list(paths)
     if not paths:
-        raise ValueError("read_nwb_files: no NWB files given")
+        raise InvalidValueError("read_nwb_files: no NWB files given")
     data = concat_neural([read_nwb(p, **kwargs) for p in paths])
     names = ", ".join(Path(p).name for p in paths)
     return NeuralData(

@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from neurn_keras.errors import InvalidValueError
+
 
 def _size(size) -> tuple[int, int]:
     if isinstance(size, int | np.integer):
         size = (int(size), int(size))
     size = tuple(int(s) for s in size)
     if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"resize_maps: size must be (height, width) >= 1 or an int, got {size!r}")
+        raise InvalidValueError(
+            f"resize_maps: size must be (height, width) >= 1 or an int, got {size!r}"
+        )
     return size
 
 
@@ -24,7 +28,7 @@ def resize_maps(maps: np.ndarray, size) -> np.ndarray:
     """
     maps = np.asarray(maps)
     if maps.ndim != 3:
-        raise ValueError(f"resize_maps: maps must be (N, H, W), got shape {maps.shape}")
+        raise InvalidValueError(f"resize_maps: maps must be (N, H, W), got shape {maps.shape}")
     h, w = _size(size)
     maps = maps.astype(np.float32, copy=False)
     if maps.shape[1:] == (h, w):

@@ -15,6 +15,8 @@ import math
 import keras
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError
+
 
 def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
     """The order of the ``count`` training images in pass ``epoch`` of run seed ``seed``."""
@@ -38,9 +40,9 @@ class TrainingStream(keras.utils.PyDataset):
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, start_batch=0):
         super().__init__()
         if len(x) != len(y):
-            raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+            raise InvalidValueError(f"x has {len(x)} examples but y has {len(y)}")
         if not len(x):
-            raise ValueError("no training images")
+            raise InvalidValueError("no training images")
         self.x, self.y = x, np.asarray(y, dtype=np.int64)
         self.batch_size, self.seed, self.start_batch = batch_size, seed, start_batch
         self.batches_per_pass = math.ceil(len(x) / batch_size)
@@ -84,7 +86,7 @@ class ArrayBatches(keras.utils.PyDataset):
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
         super().__init__()
         if len(x) != len(y):
-            raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+            raise InvalidValueError(f"x has {len(x)} examples but y has {len(y)}")
         self.x, self.y, self.batch_size = x, np.asarray(y, dtype=np.int64), batch_size
 
     @property

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import keras
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.files import atomic_write_text
 from neurn_keras.training.state import TrainingState
 
@@ -33,7 +34,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         self.final_path = Path(filepath)
         suffix = ".weights.h5" if kwargs.get("save_weights_only") else ".keras"
         if not self.final_path.name.endswith(suffix):
-            raise ValueError(f"AtomicModelCheckpoint: {filepath} must end with {suffix}")
+            raise InvalidValueError(f"AtomicModelCheckpoint: {filepath} must end with {suffix}")
         stem = self.final_path.name[: -len(suffix)]
         self.partial_path = self.final_path.with_name(f".{stem}.partial{suffix}")
         super().__init__(str(self.partial_path), **kwargs)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from neurn_keras.errors import ArgumentError
 from neurn_keras.files import sha256_file
 from neurn_keras.layer_options import PADDINGS, is_odd_size
+from neurn_keras.training import command_line
 from neurn_keras.training.protocols import PROTOCOLS
 
 CIFAR27 = "cifar27"
@@ -57,10 +58,15 @@ def digit_domains() -> tuple[str, ...]:
     return (*datasets.DOMAINS, *datasets.RENDERED_DOMAINS)
 
 
-def backbone_names() -> tuple[str, ...]:
+def _backbone_names() -> tuple[str, ...]:
     from neurn_keras import backbones
 
     return backbones.NAMES
+
+
+def _field(default, group: str, help: str, **metadata):
+    """A ``RunConfig`` field with its command-line documentation (``training.command_line``)."""
+    return field(default=default, metadata={"help": help, "group": group, **metadata})
 
 
 @dataclass(frozen=True)
@@ -76,33 +82,128 @@ class RunConfig:
     ``protocol`` names the preset (``PROTOCOLS``) the run started from.
     """
 
-    backbone: str = "digitnet"
-    input_norm: str = "neurn"
-    kernel_size: int = 5
-    padding: str = "reflect"
-    augment: str = "none"
-    augment_after_norm: bool = False
-    consistency: float = 0.0
-    source: str = "mnist"
-    targets: tuple[str, ...] | None = None
-    input_shape: tuple[int, int, int] = (32, 32, 3)
-    epochs: int = DEFAULT_EPOCHS
-    steps: int | None = None
-    eval_every: int | None = None
-    batch_size: int = 256
-    lr: float = 0.001
-    optimizer: str = "adam"
-    momentum: float = 0.0
-    lr_schedule: str = "constant"
-    patience: int | None = 5
-    val_split: float = 0.1
-    train_limit: int | None = DEFAULT_TRAIN_LIMIT
-    test_limit: int | None = None
-    seed: int = 0
-    weights: str | None = None
-    init_from: str | None = None
-    precise_bn: int = DEFAULT_PRECISE_BN
-    protocol: str | None = None
+    # model
+    backbone: str = _field(
+        "digitnet", "model", "backbone: " + ", ".join(_backbone_names()), metavar="NAME"
+    )
+    input_norm: str = _field(
+        "neurn",
+        "model",
+        "in front of the backbone, on the raw pixels: NeuRN, local contrast normalization "
+        "(lcn) or nothing",
+        choices=INPUT_NORMS,
+    )
+    kernel_size: int = _field(5, "model", "NeuRN window size, odd", metavar="K")
+    padding: str = _field("reflect", "model", "NeuRN padding", choices=PADDINGS)
+    augment: str = _field(
+        "none",
+        "model",
+        "training-only augmentation of the raw pixels, before the input normalization: "
+        "RandConv (Xu et al. 2021) or Pro-RandConv (Choi et al. 2023)",
+        choices=AUGMENTS,
+    )
+    augment_after_norm: bool = _field(
+        False,
+        "model",
+        "put the augmentation after NeuRN (on its output scaled to 0..255) instead of on "
+        "the raw pixels",
+    )
+    consistency: float = _field(
+        0.0,
+        "model",
+        "with an augmentation: RandConv's consistency loss (KL of 3 augmented draws to "
+        "their mean) with this weight (0: off; RandConv uses 10)",
+        metavar="LAMBDA",
+    )
+    # data
+    source: str = _field("mnist", "data", "training domain", metavar="DOMAIN")
+    targets: tuple[str, ...] | None = _field(
+        None,
+        "data",
+        "test domains besides the source (default: every other digit domain, syn_render "
+        "included, skipping those without data; 'none' for none)",
+        metavar="DOMAIN",
+    )
+    input_shape: tuple[int, int, int] = _field(
+        (32, 32, 3), "data", "model input; every domain is resized to it", metavar=("H", "W", "C")
+    )
+    train_limit: int | None = _field(
+        DEFAULT_TRAIN_LIMIT,
+        "data",
+        "use the first N training images of the source, or 'all' (fewer if the source has fewer)",
+        metavar="N",
+        none="all",
+    )
+    test_limit: int | None = _field(
+        None,
+        "data",
+        "use the first N test images of every domain, or 'all'",
+        metavar="N",
+        none="all",
+    )
+    val_split: float = _field(
+        0.1,
+        "data",
+        "fraction of the training images held out, stratified, for early stopping and "
+        "model selection",
+        metavar="F",
+    )
+    # training
+    epochs: int = _field(DEFAULT_EPOCHS, "training", "maximum number of epochs", metavar="N")
+    steps: int | None = _field(
+        None,
+        "training",
+        "train for N optimizer steps instead of --epochs, validating every --eval-every "
+        "steps (an epoch of history.csv)",
+        metavar="N",
+    )
+    eval_every: int | None = _field(
+        None, "training", "steps between validations, with --steps (must divide it)", metavar="N"
+    )
+    batch_size: int = _field(256, "training", "batch size", metavar="N")
+    lr: float = _field(0.001, "training", "learning rate, the start of a schedule")
+    optimizer: str = _field("adam", "training", "adam, or sgd with --momentum", choices=OPTIMIZERS)
+    momentum: float = _field(0.0, "training", "SGD momentum, with --optimizer sgd")
+    lr_schedule: str = _field(
+        "constant",
+        "training",
+        "constant, or cosine: from --lr down to 0 over the run's optimizer steps",
+        choices=LR_SCHEDULES,
+    )
+    patience: int | None = _field(
+        5,
+        "training",
+        "early-stopping patience in epochs, or 'none' to never stop early; the best "
+        "validation epoch is kept either way",
+        metavar="N|none",
+    )
+    seed: int = _field(0, "training", "seed of the split, the initialization and the batch order")
+    weights: str | None = _field(
+        None, "training", "starting weights of the backbone", metavar="none|imagenet|FILE"
+    )
+    init_from: str | None = _field(
+        None,
+        "training",
+        "start from this saved model (e.g. one trained on cifar27); its classifier is "
+        "replaced when the class count differs",
+        metavar="MODEL.keras",
+    )
+    precise_bn: int = _field(
+        DEFAULT_PRECISE_BN,
+        "training",
+        "before every validation, replace BatchNormalization's moving statistics by "
+        "averages over this many training images (0: off; no effect without "
+        "BatchNormalization)",
+        metavar="IMAGES",
+    )
+    protocol: str | None = _field(
+        None,
+        "training",
+        "start from a literature preset; options given here change it (and the record "
+        "lists what changed). "
+        + "; ".join(f"{p.name}: {p.description}" for p in PROTOCOLS.values()),
+        choices=tuple(PROTOCOLS),
+    )
 
     def __post_init__(self):
         if self.targets is not None:
@@ -154,7 +255,7 @@ class RunConfig:
 
     def _validate_names(self) -> None:
         domains = digit_domains()
-        backbones = backbone_names()
+        backbones = _backbone_names()
         if self.backbone not in backbones:
             raise ArgumentError(
                 "backbone", self.backbone, f"unknown backbone; choose one of {', '.join(backbones)}"
@@ -306,46 +407,7 @@ class RunConfig:
 
     # ---------------------------------------------------------------- command line
     def to_argv(self) -> list[str]:
-        """Arguments of ``python -m neurn_keras.train`` that reproduce this configuration."""
-
-        def optional(value):
-            return "none" if value is None else str(value)
-
-        def limit(value):
-            return "all" if value is None else str(value)
-
-        argv = [
-            "--backbone", self.backbone,
-            "--input-norm", self.input_norm,
-            "--kernel-size", str(self.kernel_size),
-            "--padding", self.padding,
-            "--augment", self.augment,
-            "--consistency", repr(self.consistency),
-            "--source", self.source,
-            "--input-shape", *(str(v) for v in self.input_shape),
-            "--batch-size", str(self.batch_size),
-            "--lr", repr(self.lr),
-            "--optimizer", self.optimizer,
-            "--momentum", repr(self.momentum),
-            "--lr-schedule", self.lr_schedule,
-            "--patience", optional(self.patience),
-            "--val-split", repr(self.val_split),
-            "--train-limit", limit(self.train_limit),
-            "--test-limit", limit(self.test_limit),
-            "--seed", str(self.seed),
-            "--weights", self.weights or "none",
-            "--precise-bn", str(self.precise_bn),
-        ]  # fmt: skip
-        if self.steps is None:
-            argv += ["--epochs", str(self.epochs)]
-        else:
-            argv += ["--steps", str(self.steps), "--eval-every", str(self.eval_every)]
-        if self.augment_after_norm:
-            argv += ["--augment-after-norm"]
-        if self.protocol is not None:
-            argv += ["--protocol", self.protocol]
-        if self.targets is not None:
-            argv += ["--targets", *(self.targets or ["none"])]
-        if self.init_from is not None:
-            argv += ["--init-from", self.init_from]
-        return argv
+        """Arguments of ``python -m neurn_keras.train`` that reproduce this configuration:
+        one flag per field (``training.command_line``), a field unset in the preset left out."""
+        base = RunConfig.for_protocol(self.protocol) if self.protocol else None
+        return command_line.to_argv(self, base)

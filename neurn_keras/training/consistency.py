@@ -13,6 +13,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from neurn_keras.errors import InvalidValueError
+
 EPSILON = 1e-7
 
 
@@ -42,7 +44,7 @@ class ConsistencyTrainer(keras.Model):
     def __init__(self, model: keras.Model, draws: int = 3, weight: float = 10.0, **kwargs):
         super().__init__(**kwargs)
         if draws < 2:
-            raise ValueError(f"ConsistencyTrainer: draws must be >= 2, got {draws!r}")
+            raise InvalidValueError(f"ConsistencyTrainer: draws must be >= 2, got {draws!r}")
         self.model, self.draws, self.weight = model, int(draws), float(weight)
 
     def call(self, inputs, training=False):

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurn_keras.cli import one_line
-from neurn_keras.errors import DataNotFoundError
+from neurn_keras.errors import DataNotFoundError, one_line
 from neurn_keras.files import sha256_file
 from neurn_keras.training.config import CIFAR27, RunConfig
 

@@ -16,15 +16,6 @@ from pathlib import Path
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.rundir import RunDirectory
 
-NEURN_MODES = ("on", "off", "both")
-
-
-def input_norms_for(neurn: str) -> tuple[str, ...]:
-    """The input normalizations of ``--neurn on|off|both``."""
-    if neurn not in NEURN_MODES:
-        raise ValueError(f"neurn={neurn!r} is not one of {NEURN_MODES}")
-    return {"off": ("none",), "on": ("neurn",), "both": ("none", "neurn")}[neurn]
-
 
 def expand_grid(
     base: RunConfig,

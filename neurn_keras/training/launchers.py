@@ -72,9 +72,9 @@ def launch_ray(
     try:
         import ray
     except ImportError as error:
-        from neurn_keras.cli import UsageError
+        from neurn_keras.errors import MissingDependencyError
 
-        raise UsageError(
+        raise MissingDependencyError(
             "--launcher ray needs Ray: pip install 'neurn_keras[ray]' (or pip install ray)"
         ) from error
     if not ray.is_initialized():

@@ -5,8 +5,7 @@ from __future__ import annotations
 import keras
 
 from neurn_keras import model_parts
-from neurn_keras.cli import one_line
-from neurn_keras.errors import ArgumentError, ModelFileError
+from neurn_keras.errors import ArgumentError, ModelFileError, one_line
 from neurn_keras.training.config import RunConfig
 
 CONSISTENCY_DRAWS = 3

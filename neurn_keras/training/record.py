@@ -21,11 +21,9 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neurn_keras.errors import ResultsError
+
 SCHEMA_VERSION = 2
-
-
-class ResultsError(ValueError):
-    """A ``results.json`` that is not a valid run record."""
 
 
 @dataclass

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.data import RunData, check_data_present, load_run_data
 from neurn_keras.training.record import ResultsError, RunRecord, load_record
@@ -157,7 +158,7 @@ def make_optimizer(config: RunConfig, total_steps: int | None = None):
     learning_rate = config.lr
     if config.lr_schedule == "cosine":
         if total_steps is None:
-            raise ValueError("a cosine learning-rate schedule needs the run's total_steps")
+            raise InvalidValueError("a cosine learning-rate schedule needs the run's total_steps")
         learning_rate = keras.optimizers.schedules.CosineDecay(config.lr, total_steps)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=config.momentum)

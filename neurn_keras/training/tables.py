@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from neurn_keras import backbones
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.training.record import RunRecord, method_label
 
 PAPER_DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
@@ -283,7 +284,7 @@ def _cell_text(summary: Summary | None, usual_n: int | None, pm: str) -> str:
 def render_table(table: Table, fmt: str = "md") -> str:
     """The table as Markdown (``md``), ``csv`` or LaTeX (``latex``, booktabs)."""
     if fmt not in FORMATS:
-        raise ValueError(f"format {fmt!r} is not one of {FORMATS}")
+        raise InvalidValueError(f"format {fmt!r} is not one of {FORMATS}")
     if fmt == "csv":
         return _render_csv(table)
     usual_n = _usual_seed_count(table)
