@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def environment_line() -> str:
     """One line naming the machine and the library versions a result was measured with."""
-    from neurn_keras.training.run import versions
+    from neurn_keras.environment import versions
 
     found = versions()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

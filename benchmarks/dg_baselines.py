@@ -34,7 +34,7 @@ from benchmarks._report import (
     replace_readme_section,
     write_page,
 )
-from neurn_keras.figures import save_figure
+from neurn_keras.files import save_figure
 
 CELLS = ROOT / "docs" / "results" / "dg_baselines"
 FIGURE = ROOT / "docs" / "results" / "dg_baselines.png"

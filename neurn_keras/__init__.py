@@ -24,7 +24,7 @@ try:
 except metadata.PackageNotFoundError:  # running from a source tree without install
     __version__ = "0+unknown"
 
-_LAZY = ("alignment", "archsim", "cortex", "datasets", "neuro", "applications", "layers")
+_LAZY = ("archsim", "cortex", "datasets", "neuro", "applications", "layers")
 
 __all__ = ["NeuRN", "__version__", *_LAZY]
 

@@ -1,5 +1,7 @@
-"""Where neurn_keras keeps its caches, and whether it may download: one place for both.
+"""The environment a run depends on: data and cache folders, downloads, versions, seeds.
 
+* ``NEURN_DATA_DIR`` is where data files are looked for: :func:`resolve_data_dir` gives
+  ``data_dir=`` if passed, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``.
 * ``NEURN_CACHE_DIR`` is the root of every cache: decoded datasets, downloads (USPS),
   archsim's layer sequences. Unset, it is ``~/.neurn_keras/cache``. :func:`cache_dir`
   resolves it (and a sub-folder) for every module.
@@ -7,8 +9,8 @@
   (:func:`check_online` raises); :func:`offline_guard` makes every ``urllib`` request
   inside it (``keras.utils.get_file``: ImageNet weights, the USPS files) fail at once
   with :class:`OfflineError`, so files Keras has already cached still load.
-
-Data files are found by ``neurn_keras.data_dir`` (``NEURN_DATA_DIR``).
+* :func:`versions` names what decides a run's numbers; :func:`seed_everything` seeds
+  them without importing TensorFlow where it is not the backend.
 """
 
 from __future__ import annotations
@@ -16,18 +18,34 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import platform
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 from neurn_keras.errors import OfflineError
 
+DATA_ENV_VAR = "NEURN_DATA_DIR"
+USER_DATA = Path("~/.neurn_keras/data")
 CACHE_ENV_VAR = "NEURN_CACHE_DIR"
 OFFLINE_ENV_VAR = "NEURN_OFFLINE"
 USER_CACHE = Path("~/.neurn_keras/cache")
 
 T = TypeVar("T")
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The data directory: ``data_dir``, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``.
+
+    The path is returned expanded; it need not exist.
+    """
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    from_env = os.environ.get(DATA_ENV_VAR)
+    return Path(from_env).expanduser() if from_env else USER_DATA.expanduser()
 
 
 def cache_dir(*parts: str, default: str | os.PathLike | None = None) -> Path:
@@ -86,3 +104,44 @@ def offline_guarded(function: Callable[..., T]) -> Callable[..., T]:
             return function(*args, **kwargs)
 
     return guarded
+
+
+def versions() -> dict[str, str]:
+    """The versions of what decides the numbers: Python, Keras, its backend, NumPy."""
+    import keras
+    import numpy as np
+
+    import neurn_keras
+
+    found = {
+        "python": platform.python_version(),
+        "neurn_keras": neurn_keras.__version__,
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "numpy": np.__version__,
+    }
+    package = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(
+        found["keras_backend"]
+    )
+    if package:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[package] = metadata.version(package)
+    return found
+
+
+def seed_everything(seed: int) -> None:
+    """``keras.utils.set_random_seed``, without importing TensorFlow on other backends.
+
+    Keras seeds TensorFlow whenever it is installed, which imports it (seconds, and its
+    start-up lines) in a JAX or PyTorch process that never uses it.
+    """
+    import keras
+
+    hide = keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules
+    if hide:
+        sys.modules["tensorflow"] = None  # makes Keras's lazy import see no TensorFlow
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        if hide:
+            del sys.modules["tensorflow"]

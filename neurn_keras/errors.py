@@ -29,7 +29,13 @@ _NAME = re.compile(r"`([a-z_][a-z0-9_]*)`")
 
 
 def one_line(error: BaseException) -> str:
-    """An exception's message on one line (its type's name when it has none)."""
+    """An exception's message on one line (its type's name when it has none).
+
+    A ``NeurnError``'s argument names stay in backquotes, so that a message built from it
+    is shown with flags by a command line and with argument names by the library.
+    """
+    if isinstance(error, NeurnError):
+        return error.template()
     return " ".join(str(error).split()) or type(error).__name__
 
 
@@ -63,6 +69,9 @@ class ArgumentError(NeurnError, ValueError):
     def __init__(self, argument: str, value, problem: str):
         super().__init__(argument, value, problem)
         self.argument, self.value, self.problem = argument, value, problem
+
+    def template(self) -> str:
+        return f"`{self.argument}` {_plain(self.value)}: {' '.join(self.problem.split())}"
 
     def render(self, name_of: Callable[[str], str] | None = None) -> str:
         if name_of is None:

@@ -1,4 +1,4 @@
-"""Files that are complete or absent: atomic writes, and file hashes.
+"""Files that are complete or absent: atomic writes (figures too), and file hashes.
 
 Every result file is written to a temporary file beside its target and then renamed
 over it, so a reader (or a run killed midway) sees the old file or the new one, never
@@ -70,12 +70,34 @@ def atomic_save_model(model, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda temporary: model.save(temporary), suffix=".keras")
 
 
-def atomic_save_figure(figure, path: str | os.PathLike, **savefig_kwargs) -> Path:
-    """``figure.savefig(path)``, atomically; the format follows ``path``'s suffix."""
+def save_figure(
+    figure, path: str | os.PathLike, dpi: int = 150, close: bool = True, **kwargs
+) -> Path:
+    """Saves a matplotlib figure atomically and closes it: every figure the package writes.
+
+    The format follows ``path``'s suffix; the figure is cropped to its contents
+    (``bbox_inches="tight"``). ``**kwargs`` go to ``Figure.savefig``.
+
+    Args:
+        figure: a matplotlib ``Figure`` (a seaborn grid's ``.figure``).
+        path: the file to write; its folder is created.
+        dpi: resolution.
+        close: close the figure afterwards (also when saving fails), freeing its memory.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     path = Path(path)
-    return atomic_write(
-        path, lambda temporary: figure.savefig(temporary, **savefig_kwargs), suffix=path.suffix
-    )
+    options = {"dpi": dpi, "bbox_inches": "tight", **kwargs}
+    try:
+        return atomic_write(
+            path, lambda temporary: figure.savefig(temporary, **options), suffix=path.suffix
+        )
+    finally:
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from neurn_keras.data_dir import ENV_VAR
+from neurn_keras.environment import DATA_ENV_VAR as ENV_VAR
 
 REQUIRE_ENV = "NEURN_REQUIRE_DATA"
 

@@ -6,16 +6,21 @@ import hashlib
 import os
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
+from PIL import Image
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 
 from neurn_keras.files import (
-    atomic_save_figure,
     atomic_save_model,
     atomic_write,
     atomic_write_json,
     atomic_write_text,
     read_json,
+    save_figure,
     sha256_file,
 )
 
@@ -92,16 +97,10 @@ def test_the_writer_gets_a_temporary_beside_the_target_with_the_suffix(tmp_path)
 
 
 def test_save_figure_follows_the_suffix(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    atomic_save_figure(fig, tmp_path / "f.png", dpi=50)
-    atomic_save_figure(fig, tmp_path / "f.pdf")
-    plt.close(fig)
+    save_figure(fig, tmp_path / "f.png", dpi=50, close=False)
+    save_figure(fig, tmp_path / "f.pdf")
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "f.pdf").read_bytes()[:5] == b"%PDF-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png"]
@@ -132,3 +131,34 @@ def test_sha256_reads_in_chunks(tmp_path):
     assert sha256_file(path, chunk=7) == hashlib.sha256(content).hexdigest()
     (tmp_path / "empty").write_bytes(b"")
     assert sha256_file(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
+
+
+# --- save_figure: cropped, closed afterwards ----------------------------------------------
+
+
+def test_saves_at_the_resolution_asked_and_closes_the_figure(tmp_path):
+    sizes = {}
+    for dpi in (50, 100):
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot([0, 1], [0, 1])
+        path = save_figure(fig, tmp_path / "sub" / f"f{dpi}.png", dpi=dpi)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not plt.fignum_exists(fig.number)
+        sizes[dpi] = Image.open(path).size
+    assert sizes[100][0] == pytest.approx(2 * sizes[50][0], rel=0.05)
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["f100.png", "f50.png"]
+
+
+def test_keeps_the_figure_open_when_asked_and_follows_the_suffix(tmp_path):
+    fig, _ = plt.subplots()
+    save_figure(fig, tmp_path / "f.pdf", close=False)
+    assert plt.fignum_exists(fig.number)
+    assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+    plt.close(fig)
+
+
+def test_a_failed_save_leaves_nothing_and_closes(tmp_path):
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError):
+        save_figure(fig, tmp_path / "f.unknown_format")
+    assert not list(tmp_path.iterdir()) and not plt.fignum_exists(fig.number)

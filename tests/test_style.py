@@ -1,4 +1,4 @@
-"""The code base stays ruff-clean (the configuration is ruff.toml)."""
+"""The code base stays ruff-clean (the configuration is in pyproject.toml)."""
 
 import shutil
 import subprocess

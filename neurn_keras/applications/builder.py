@@ -22,13 +22,14 @@ from neurn_keras.applications.adaptation import (
 from neurn_keras.applications.family import Family
 from neurn_keras.applications.inputs import resolve_input_shape
 from neurn_keras.applications.weights import call_backbone, check_weights, transfer_weights
+from neurn_keras.methods import Method
 
 DEFAULT_INPUT_SHAPE = (32, 32, 3)
 DEFAULT_CLASSES = 10
 
 
 def _call(family: Family, weights, **kwargs) -> keras.Model:
-    return call_backbone(family.declaration, family.backbone, weights, **kwargs)
+    return call_backbone(family.declaration, family.build, weights, **kwargs)
 
 
 def build_family_model(
@@ -49,20 +50,21 @@ def build_family_model(
     **options,
 ) -> keras.Model:
     """Builds ``family`` behind the input adaptation; see the constructors' docstring."""
+    declared = family.declaration
     norm, neurn_kwargs = resolve_input_norm(neurn, input_norm)
     augment_layer = augmentation_layer(augment)
     shape = resolve_input_shape(family.name, input_shape, input_tensor, default=DEFAULT_INPUT_SHAPE)
     weights = check_weights(family.declaration, weights)
     if name is None:
-        steps = [augment_layer and augment_layer.__class__.__name__.lower(), norm]
-        steps = steps[::-1] if augment_after_norm else steps
-        name = "_".join(p for p in [family.name, *steps] if p and p != "none")
+        augment_name = "none" if augment_layer is None else type(augment_layer).__name__.lower()
+        method = Method(augment_name, input_norm=norm, augment_after_norm=augment_after_norm)
+        name = method.model_name(family.name)
 
     pixels = input_tensor if input_tensor is not None else keras.Input(shape, name="pixels")
     adapted = adapt_inputs(
         pixels,
-        min_size=family.min_size,
-        preprocessing=family.preprocessing,
+        min_size=declared.min_size,
+        preprocessing=declared.preprocessing,
         neurn_kwargs=neurn_kwargs,
         input_norm=norm,
         augment=augment_layer,
@@ -73,7 +75,7 @@ def build_family_model(
     full_imagenet_head = (
         weights == "imagenet"
         and classes == 1000
-        and backbone_shape[:2] == (family.default_size, family.default_size)
+        and backbone_shape[:2] == (declared.default_size, declared.default_size)
     )
     if weights is None or not include_top or full_imagenet_head:
         model = _call(
@@ -211,27 +213,26 @@ def make_constructor(family: Family) -> Callable[..., keras.Model]:
             **options,
         )
 
-    constructor.__name__ = constructor.__qualname__ = family.constructor_name
+    declared = family.declaration
+    size = f"{declared.default_size}×{declared.default_size}"
+    constructor.__name__ = constructor.__qualname__ = declared.label
     constructor.__module__ = "neurn_keras.applications"
     constructor.__doc__ = _DOC.format(
-        constructor=family.constructor_name,
-        reference=family.reference,
-        source=family.source,
-        min_size=family.min_size,
+        constructor=declared.label,
+        reference=declared.reference,
+        source=declared.code,
+        min_size=declared.min_size,
         size_note=(
-            f"ImageNet weights at {family.default_size}×{family.default_size}"
-            if family.imagenet_weights
-            else f"designed for {family.default_size}×{family.default_size}"
+            f"ImageNet weights at {size}" if declared.imagenet_weights else f"designed for {size}"
         ),
-        preprocessing=PREPROCESSING_DESCRIPTIONS[family.preprocessing],
-        imagenet=('``"imagenet"`` (downloaded by Keras), ' if family.imagenet_weights else ""),
+        preprocessing=PREPROCESSING_DESCRIPTIONS[declared.preprocessing],
+        imagenet=('``"imagenet"`` (downloaded by Keras), ' if declared.imagenet_weights else ""),
         head_note=(
-            f', except with ``"imagenet"``, ``classes=1000`` at '
-            f"{family.default_size}×{family.default_size}"
-            if family.imagenet_weights
+            f', except with ``"imagenet"``, ``classes=1000`` at {size}'
+            if declared.imagenet_weights
             else '; there are no ``"imagenet"`` weights for it'
         ),
-        name=family.name,
+        name=declared.name,
         options=family.options_doc,
     )
     constructor.family = family

@@ -34,7 +34,6 @@ import keras
 from keras import layers
 
 from neurn_keras import backbones
-from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
 from neurn_keras.applications.registry import register_family
 from neurn_keras.errors import InvalidValueError
@@ -116,4 +115,4 @@ def digitnet_backbone(
     )
 
 
-DigitNet = register_family(Family.declared("digitnet", digitnet_backbone))
+DigitNet = register_family("digitnet", digitnet_backbone)

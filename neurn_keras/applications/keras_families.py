@@ -10,7 +10,6 @@ from __future__ import annotations
 import keras
 
 from neurn_keras import backbones
-from neurn_keras.applications.family import Family
 from neurn_keras.applications.registry import register_family
 from neurn_keras.errors import InvalidValueError
 
@@ -22,7 +21,7 @@ def _wrap(name: str, options_doc: str = ""):
             f"{name}: {declaration.code} is not a keras.applications constructor"
         )
     function = getattr(keras.applications, declaration.code.removeprefix("keras.applications."))
-    return register_family(Family.declared(name, function, options_doc))
+    return register_family(name, function, options_doc)
 
 
 VGG19 = _wrap("vgg19")

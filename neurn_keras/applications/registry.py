@@ -1,10 +1,11 @@
 """The registry: every declared backbone's constructor and family, in the declared order.
 
-``register_family`` makes a family's public constructor (``builder.make_constructor``)
-and records it under its name in ``BACKBONES`` and ``FAMILIES``. Both follow the order
-of ``neurn_keras.backbones.NAMES`` whatever order the family modules are imported in,
-and only declared backbones, as declared, can be registered; ``check_complete`` (run
-when ``neurn_keras.applications`` is imported) makes sure none is missing.
+``register_family`` joins a backbone's declaration (``neurn_keras.backbones``) to the
+function that builds it, makes the public constructor (``builder.make_constructor``) and
+records both under the backbone's name in ``BACKBONES`` and ``FAMILIES``. Both follow the
+order of ``neurn_keras.backbones.NAMES`` whatever order the family modules are imported
+in, and only declared backbones can be registered; ``check_complete`` (run when
+``neurn_keras.applications`` is imported) makes sure none is missing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ BACKBONES: dict[str, Callable[..., keras.Model]] = {}
 """Registry: name -> constructor, in the order of ``neurn_keras.backbones.NAMES``."""
 
 FAMILIES: dict[str, Family] = {}
-"""Registry: name -> ``Family`` definition, in the same order."""
+"""Registry: name -> ``Family``, in the same order."""
 
 
 def _sort_by_declaration(registry: dict) -> None:
@@ -31,21 +32,17 @@ def _sort_by_declaration(registry: dict) -> None:
     registry.update(items)
 
 
-def register_family(family: Family) -> Callable[..., keras.Model]:
-    """Makes the public constructor of ``family`` and records it in the registries."""
-    backbones.get(family.name)  # ValueError for an undeclared name
-    if family.name in FAMILIES:
-        raise InvalidValueError(f"backbone {family.name!r} is already registered")
-    differences = family.differences()
-    if differences:
-        raise InvalidValueError(
-            f"backbone {family.name!r}: the family disagrees with its declaration in "
-            f"neurn_keras.backbones: {'; '.join(differences)}; make it with "
-            f"Family.declared({family.name!r}, backbone)"
-        )
+def register_family(
+    name: str, build: Callable[..., keras.Model], options_doc: str = ""
+) -> Callable[..., keras.Model]:
+    """Joins declared backbone ``name`` to ``build``, makes its public constructor and
+    records both in the registries."""
+    family = Family(backbones.get(name), build, options_doc)  # error for an undeclared name
+    if name in FAMILIES:
+        raise InvalidValueError(f"backbone {name!r} is already registered")
     constructor = make_constructor(family)
-    FAMILIES[family.name] = family
-    BACKBONES[family.name] = constructor
+    FAMILIES[name] = family
+    BACKBONES[name] = constructor
     _sort_by_declaration(FAMILIES)
     _sort_by_declaration(BACKBONES)
     return constructor
@@ -62,8 +59,8 @@ def check_complete() -> None:
 
 
 def family_of(name: str) -> Family:
-    """The ``Family`` registered under ``name``; ValueError naming the choices otherwise."""
-    backbones.get(name)  # ValueError naming the declared choices
+    """The ``Family`` registered under ``name``; an error naming the choices otherwise."""
+    backbones.get(name)  # names the declared choices
     return FAMILIES[name]
 
 

@@ -22,7 +22,6 @@ import keras
 from keras import layers, ops
 
 from neurn_keras import backbones
-from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
 from neurn_keras.applications.registry import register_family
 from neurn_keras.errors import InvalidValueError
@@ -163,4 +162,4 @@ def shufflenet_v2_backbone(
     )
 
 
-ShuffleNetV2 = register_family(Family.declared("shufflenetv2", shufflenet_v2_backbone))
+ShuffleNetV2 = register_family("shufflenetv2", shufflenet_v2_backbone)

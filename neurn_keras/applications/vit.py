@@ -16,7 +16,6 @@ import keras
 from keras import layers, ops
 
 from neurn_keras import backbones
-from neurn_keras.applications.family import Family
 from neurn_keras.applications.keras_style import backbone_input, finish_model
 from neurn_keras.applications.registry import register_family
 from neurn_keras.errors import InvalidValueError
@@ -124,16 +123,14 @@ def vit_backbone(
 
 
 ViT = register_family(
-    Family.declared(
-        "vit",
-        vit_backbone,
-        options_doc=(
-            "    patch_size: side of the square patches (4).\n"
-            "    hidden_dim: token embedding size (256).\n"
-            "    depth: number of encoder blocks (7).\n"
-            "    num_heads: attention heads per block (4).\n"
-            "    mlp_dim: hidden size of each block's MLP (512).\n"
-            "    dropout_rate: dropout after embedding, attention and MLP (0.0).\n"
-        ),
-    )
+    "vit",
+    vit_backbone,
+    options_doc=(
+        "    patch_size: side of the square patches (4).\n"
+        "    hidden_dim: token embedding size (256).\n"
+        "    depth: number of encoder blocks (7).\n"
+        "    num_heads: attention heads per block (4).\n"
+        "    mlp_dim: hidden size of each block's MLP (512).\n"
+        "    dropout_rate: dropout after embedding, attention and MLP (0.0).\n"
+    ),
 )

@@ -21,7 +21,7 @@ from neurn_keras._lazy import lazy_exports
 from neurn_keras.archsim.needleman_wunsch import GAP, Alignment, needleman_wunsch  # noqa: F401
 
 # needleman_wunsch is imported above: the name is also its module's (Biopython only, light)
-_getattr, __dir__, _lazy_names = lazy_exports(
+__getattr__, __dir__, _lazy_names = lazy_exports(
     __name__,
     {
         "compare": ("similarity", "similarity_matrix"),
@@ -38,12 +38,3 @@ _getattr, __dir__, _lazy_names = lazy_exports(
     },
 )
 __all__ = sorted(["GAP", "Alignment", "needleman_wunsch", *_lazy_names])
-
-
-def __getattr__(name: str):
-    if name == "align":  # the old name, kept for one release
-        from neurn_keras._deprecation import warn_moved
-
-        warn_moved("neurn_keras.archsim.align", "neurn_keras.archsim.needleman_wunsch")
-        return needleman_wunsch
-    return _getattr(name)

@@ -107,8 +107,7 @@ def run(args: argparse.Namespace) -> dict[str, Path]:
 
     from neurn_keras.archsim import needleman_wunsch, outputs, similarity_matrix, zoo, zoo_models
     from neurn_keras.archsim.figures import clustermap
-    from neurn_keras.figures import save_figure
-    from neurn_keras.files import atomic_write_text
+    from neurn_keras.files import atomic_write_text, save_figure
 
     available = list(zoo_models())
     names = _select(args.models, available)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -66,10 +67,23 @@ exit status: 0 on success, 2 on bad input (one line on stderr), 130 when interru
 
 
 def build_parser() -> Parser:
-    from neurn_keras.cortex.grouping import GROUPINGS
-
     p = Parser(prog=PROG, description=DESCRIPTION, epilog=EPILOG)
-    io = p.add_argument_group("inputs and outputs")
+    _add_input_output_options(p.add_argument_group("inputs and outputs"))
+    _add_single_cell_options(p.add_argument_group("single-cell analysis"))
+    both = p.add_argument_group("both analyses")
+    both.add_argument(
+        "--depthwise",
+        action="store_true",
+        help="include DepthwiseConv2D and SeparableConv2D layers",
+    )
+    both.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
+    both.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (0)")
+    both.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _add_input_output_options(io: argparse._ArgumentGroup) -> None:
+    """``--model --neural --data-dir --no-rsa --output --pair``."""
     io.add_argument(
         "--model",
         action="append",
@@ -99,7 +113,12 @@ def build_parser() -> Parser:
         metavar=("WITH", "WITHOUT"),
         help="labels (file stems / run names) of a NeuRN and a plain model (repeat)",
     )
-    cells = p.add_argument_group("single-cell analysis")
+
+
+def _add_single_cell_options(cells: argparse._ArgumentGroup) -> None:
+    """How cells' maps are made, sampled and scored."""
+    from neurn_keras.cortex.grouping import GROUPINGS
+
     cells.add_argument(
         "--map-size",
         type=size_hw,
@@ -157,16 +176,6 @@ def build_parser() -> Parser:
         metavar=("START", "STOP"),
         help="seconds averaged for time-resolved data (0 0.5, the SDK window)",
     )
-    both = p.add_argument_group("both analyses")
-    both.add_argument(
-        "--depthwise",
-        action="store_true",
-        help="include DepthwiseConv2D and SeparableConv2D layers",
-    )
-    both.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
-    both.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (0)")
-    both.add_argument("--quiet", action="store_true", help="no progress bars")
-    return p
 
 
 def _write_csv(frame, path: Path) -> None:
@@ -242,7 +251,7 @@ def run(args) -> list[Path]:
     from neurn_keras.cortex.cells import rmse_analysis
     from neurn_keras.cortex.labels import short_labels
     from neurn_keras.cortex.rsa import rsa_analysis
-    from neurn_keras.figures import save_figure
+    from neurn_keras.files import save_figure
 
     models, neural, rsms, pairs = _inputs(args)
     out = args.output

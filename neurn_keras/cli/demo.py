@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> Path:
 
     matplotlib.use("Agg")
     from neurn_keras import datasets
-    from neurn_keras.figures import save_figure
+    from neurn_keras.files import save_figure
     from neurn_keras.visualize import neurn_gallery
 
     images, missing = {}, []

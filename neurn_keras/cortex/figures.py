@@ -16,7 +16,7 @@ import seaborn as sns
 
 from neurn_keras.cortex.labels import PIXELS, display
 from neurn_keras.errors import InvalidValueError
-from neurn_keras.figures import save_figure
+from neurn_keras.files import save_figure
 from neurn_keras.neuro.allen_files import LAYER_LABELS
 
 Labels = Mapping[str, str] | None

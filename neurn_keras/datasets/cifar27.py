@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neurn_keras.data_dir import resolve_data_dir
 from neurn_keras.datasets.cache import cached_in_memory, stat_key
 from neurn_keras.datasets.formats import Arrays, DatasetFormatError, read_label_names
 from neurn_keras.datasets.loading import load_source, source_file_list
+from neurn_keras.environment import resolve_data_dir
 
 CLASSES_FILE = Path(__file__).resolve().parents[2] / "data" / "cifar27_classes.txt"
 

@@ -19,7 +19,6 @@ import socket
 import warnings
 from pathlib import Path
 
-from neurn_keras.data_dir import resolve_data_dir
 from neurn_keras.datasets import tfds_source, usps_download
 from neurn_keras.datasets.cache import cached_in_memory, cached_on_disk, stat_key
 from neurn_keras.datasets.formats import Arrays, DatasetFormatError, check_arrays
@@ -31,7 +30,7 @@ from neurn_keras.datasets.sources import (
     locate,
     not_found_message,
 )
-from neurn_keras.environment import OFFLINE_ENV_VAR, offline
+from neurn_keras.environment import OFFLINE_ENV_VAR, offline, resolve_data_dir
 from neurn_keras.errors import InvalidValueError, MissingFileError
 
 DOWNLOADABLE = ("usps",)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from neurn_keras.data_dir import resolve_data_dir
+from neurn_keras.environment import resolve_data_dir
 from neurn_keras.errors import InvalidValueError, MissingFileError, UnknownNameError
 from neurn_keras.neuro.compact import UNVERIFIED_PREFIX, NeuralData, cells_table
 

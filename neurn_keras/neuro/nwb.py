@@ -151,6 +151,122 @@ def _check(condition: bool, path, message: str) -> None:
         raise NWBFormatError(f"{path}: {message}")
 
 
+@dataclass(frozen=True)
+class _Session:
+    """The raw arrays and metadata of one NWB file, as read."""
+
+    dff: np.ndarray  # (cells, frames)
+    timestamps: np.ndarray  # (frames,)
+    cell_ids: np.ndarray  # (cells,)
+    scene_index: np.ndarray  # (presentations,), BLANK for the blank screen
+    frames: np.ndarray  # (presentations, 2): start and end frame
+    templates: np.ndarray  # (scenes, H, W)
+    cre_line: str
+    area: str
+    depth: int
+    experiment_id: int
+    container_id: int
+
+
+def _read_session(path: Path) -> _Session:
+    """Every array and field ``read_nwb`` needs, read from the HDF5 file."""
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise NWBFormatError(f"{path}: not an HDF5 (NWB 1.x) file ({error})") from None
+    with handle as f:
+        return _Session(
+            dff=np.asarray(_dataset(f, DFF_DATA, path), dtype=np.float32),
+            timestamps=np.asarray(_dataset(f, DFF_TIMESTAMPS, path), dtype=np.float64),
+            cell_ids=np.asarray(_dataset(f, CELL_IDS, path)).reshape(-1),
+            scene_index=np.asarray(_dataset(f, SCENE_INDEX, path)).reshape(-1),
+            frames=np.asarray(_dataset(f, FRAME_DURATION, path)),
+            templates=_dataset(f, TEMPLATES, path),
+            cre_line=cre_line_from_genotype(_text(f, GENOTYPE, path)),
+            area=_text(f, AREA, path).strip(),
+            depth=_depth(_text(f, DEPTH, path), path),
+            experiment_id=_optional_int(f, EXPERIMENT_ID),
+            container_id=_optional_int(f, CONTAINER_ID),
+        )
+
+
+def _checked_scene_index(session: _Session, path: Path) -> np.ndarray:
+    """Checks that the arrays agree with each other; returns the scene indices as ints."""
+    dff, scene_index, frames, templates = (
+        session.dff,
+        session.scene_index,
+        session.frames,
+        session.templates,
+    )
+    _check(dff.ndim == 2, path, f"{DFF_DATA} has shape {dff.shape}, expected (cells, frames)")
+    _check(
+        session.timestamps.shape == (dff.shape[1],),
+        path,
+        f"{DFF_TIMESTAMPS} has {session.timestamps.size} entries for {dff.shape[1]} frames of dF/F",
+    )
+    _check(
+        session.cell_ids.size == dff.shape[0],
+        path,
+        f"{CELL_IDS} lists {session.cell_ids.size} cells but {DFF_DATA} has {dff.shape[0]} rows",
+    )
+    _check(
+        frames.shape == (scene_index.size, 2),
+        path,
+        f"{FRAME_DURATION} has shape {frames.shape}, expected ({scene_index.size}, 2)",
+    )
+    _check(np.ndim(templates) == 3, path, f"{TEMPLATES} must be (scenes, H, W)")
+    _check(
+        bool(np.all(scene_index == np.rint(scene_index))),
+        path,
+        f"{SCENE_INDEX} holds non-integer scene indices",
+    )
+    scene_index = np.rint(scene_index).astype(np.int64)
+    n_scenes = templates.shape[0]
+    bad = scene_index[(scene_index != BLANK) & ((scene_index < 0) | (scene_index >= n_scenes))]
+    _check(
+        bad.size == 0,
+        path,
+        f"scene indices {sorted(set(bad.tolist()))[:5]} are outside -1..{n_scenes - 1} "
+        f"({n_scenes} images in {TEMPLATES})",
+    )
+    _check(session.area != "", path, f"{AREA} is empty; the area (e.g. VISp) is needed")
+    return scene_index
+
+
+def _trial_values(
+    session: _Session, onset: np.ndarray, windows: TrialWindows, time_resolved: bool, baseline: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each kept presentation's response (cells, trials[, time]) and the time axis (s)."""
+    dff = session.dff
+    base_idx = onset[:, None] + np.arange(-windows.baseline, 0)[None, :]
+    base = dff[:, base_idx].mean(axis=2) if baseline == "subtract" else 0.0
+    if not time_resolved:
+        resp_idx = onset[:, None] + np.arange(windows.response)[None, :]
+        return dff[:, resp_idx].mean(axis=2) - base, None
+    lo, hi = windows.trace
+    offsets = np.arange(lo, hi)
+    values = dff[:, onset[:, None] + offsets[None, :]]  # (cells, trials, time)
+    if baseline == "subtract":
+        values = values - base[:, :, None]
+    rate = 1.0 / float(np.median(np.diff(session.timestamps)))
+    return values, offsets / rate
+
+
+def _by_scene(values: np.ndarray, scene_of: np.ndarray, n_scenes: int) -> np.ndarray:
+    """(cells, presentations[, time]) -> (cells, scenes, trials[, time]), NaN-padded, each
+    scene's presentations in order."""
+    counts = np.bincount(scene_of, minlength=n_scenes)
+    shape = (values.shape[0], n_scenes, int(counts.max()), *values.shape[2:])
+    responses = np.full(shape, np.nan, dtype=np.float32)
+    trial_of = np.zeros(scene_of.size, dtype=np.int64)
+    seen = np.zeros(n_scenes, dtype=np.int64)
+    for i, s in enumerate(scene_of):  # presentation order within each scene
+        trial_of[i] = seen[s]
+        seen[s] += 1
+    responses[:, scene_of, trial_of] = values
+    return responses
+
+
 def read_nwb(
     path: str | os.PathLike,
     *,
@@ -185,60 +301,14 @@ def read_nwb(
         )
     if not path.is_file():
         raise MissingFileError(f"read_nwb: no file {path}")
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as error:
-        raise NWBFormatError(f"{path}: not an HDF5 (NWB 1.x) file ({error})") from None
-    with handle as f:
-        dff = np.asarray(_dataset(f, DFF_DATA, path), dtype=np.float32)
-        timestamps = np.asarray(_dataset(f, DFF_TIMESTAMPS, path), dtype=np.float64)
-        cell_ids = np.asarray(_dataset(f, CELL_IDS, path)).reshape(-1)
-        scene_index = np.asarray(_dataset(f, SCENE_INDEX, path)).reshape(-1)
-        frames = np.asarray(_dataset(f, FRAME_DURATION, path))
-        templates = _dataset(f, TEMPLATES, path)
-        cre_line = cre_line_from_genotype(_text(f, GENOTYPE, path))
-        area = _text(f, AREA, path).strip()
-        depth = _depth(_text(f, DEPTH, path), path)
-        experiment_id = _optional_int(f, EXPERIMENT_ID)
-        container_id = _optional_int(f, CONTAINER_ID)
+    session = _read_session(path)
+    scene_index = _checked_scene_index(session, path)
+    n_scenes = session.templates.shape[0]
 
-    _check(dff.ndim == 2, path, f"{DFF_DATA} has shape {dff.shape}, expected (cells, frames)")
-    _check(
-        timestamps.shape == (dff.shape[1],),
-        path,
-        f"{DFF_TIMESTAMPS} has {timestamps.size} entries for {dff.shape[1]} frames of dF/F",
-    )
-    _check(
-        cell_ids.size == dff.shape[0],
-        path,
-        f"{CELL_IDS} lists {cell_ids.size} cells but {DFF_DATA} has {dff.shape[0]} rows",
-    )
-    _check(
-        frames.shape == (scene_index.size, 2),
-        path,
-        f"{FRAME_DURATION} has shape {frames.shape}, expected ({scene_index.size}, 2)",
-    )
-    _check(np.ndim(templates) == 3, path, f"{TEMPLATES} must be (scenes, H, W)")
-    _check(
-        bool(np.all(scene_index == np.rint(scene_index))),
-        path,
-        f"{SCENE_INDEX} holds non-integer scene indices",
-    )
-    scene_index = np.rint(scene_index).astype(np.int64)
-    n_scenes = templates.shape[0]
-    bad = scene_index[(scene_index != BLANK) & ((scene_index < 0) | (scene_index >= n_scenes))]
-    _check(
-        bad.size == 0,
-        path,
-        f"scene indices {sorted(set(bad.tolist()))[:5]} are outside -1..{n_scenes - 1} "
-        f"({n_scenes} images in {TEMPLATES})",
-    )
-    _check(area != "", path, f"{AREA} is empty; the area (e.g. VISp) is needed")
-
-    windows = TrialWindows.from_frames(frames)
-    starts = frames[:, 0].astype(np.int64)
+    windows = TrialWindows.from_frames(session.frames)
+    starts = session.frames[:, 0].astype(np.int64)
     lo, hi = windows.trace if time_resolved else (-windows.baseline, windows.response)
-    inside = (starts + lo >= 0) & (starts + hi <= dff.shape[1])
+    inside = (starts + lo >= 0) & (starts + hi <= session.dff.shape[1])
     shown = scene_index != BLANK
     dropped = int(np.sum(shown & ~inside))
     if dropped:
@@ -249,48 +319,21 @@ def read_nwb(
             stacklevel=2,
         )
     keep = shown & inside
-    scene_of = scene_index[keep].astype(np.int64)
-    onset = starts[keep]
-    counts = np.bincount(scene_of, minlength=n_scenes)
-    n_trials = int(counts.max()) if counts.size else 0
-    _check(n_trials > 0, path, "no natural-scene presentation lies inside the recording")
-
-    base_idx = onset[:, None] + np.arange(-windows.baseline, 0)[None, :]
-    base = dff[:, base_idx].mean(axis=2) if baseline == "subtract" else 0.0
-    if time_resolved:
-        offsets = np.arange(lo, hi)
-        values = dff[:, onset[:, None] + offsets[None, :]]  # (cells, trials, time)
-        if baseline == "subtract":
-            values = values - base[:, :, None]
-        rate = 1.0 / float(np.median(np.diff(timestamps)))
-        time = offsets / rate
-    else:
-        resp_idx = onset[:, None] + np.arange(windows.response)[None, :]
-        values = dff[:, resp_idx].mean(axis=2) - base  # (cells, trials)
-        time = None
-
-    shape = (dff.shape[0], n_scenes, n_trials, *values.shape[2:])
-    responses = np.full(shape, np.nan, dtype=np.float32)
-    trial_of = np.zeros(scene_of.size, dtype=np.int64)
-    seen = np.zeros(n_scenes, dtype=np.int64)
-    for i, s in enumerate(scene_of):  # presentation order within each scene
-        trial_of[i] = seen[s]
-        seen[s] += 1
-    responses[:, scene_of, trial_of] = values
-
+    _check(bool(keep.any()), path, "no natural-scene presentation lies inside the recording")
+    values, time = _trial_values(session, starts[keep], windows, time_resolved, baseline)
     cells = cells_table(
-        dff.shape[0],
-        cre_line=cre_line,
-        area=area,
-        depth=depth,
-        cell_specimen_ids=cell_ids,
+        session.dff.shape[0],
+        cre_line=session.cre_line,
+        area=session.area,
+        depth=session.depth,
+        cell_specimen_ids=session.cell_ids,
         unknown_cre=unknown_cre,
-        ophys_experiment_id=experiment_id,
-        experiment_container_id=container_id,
+        ophys_experiment_id=session.experiment_id,
+        experiment_container_id=session.container_id,
     )
     return NeuralData(
-        responses=responses,
-        scenes=_scene_images(templates, scene_size),
+        responses=_by_scene(values, scene_index[keep], n_scenes),
+        scenes=_scene_images(session.templates, scene_size),
         cells=cells,
         scene_ids=np.arange(n_scenes),
         time=time,

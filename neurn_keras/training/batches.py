@@ -52,11 +52,15 @@ class TrainingStream(keras.utils.PyDataset):
     def num_batches(self) -> None:
         return None  # endless: fit() stops it
 
+    def pass_order(self, epoch: int) -> np.ndarray:
+        """The order of the training images in pass ``epoch`` (``epoch_order``)."""
+        return epoch_order(len(self.x), self.seed, epoch)
+
     def indices(self, batch: int) -> np.ndarray:
         """The image indices of stream batch ``batch``."""
         epoch, position = divmod(batch, self.batches_per_pass)
         if self._order is None or self._order[0] != epoch:
-            self._order = (epoch, epoch_order(len(self.x), self.seed, epoch))
+            self._order = (epoch, self.pass_order(epoch))
         start = position * self.batch_size
         return self._order[1][start : start + self.batch_size]
 

@@ -4,29 +4,33 @@ Keras feeds a ``PyDataset`` to TensorFlow through a Python generator; a ``tf.dat
 pipeline gathers the batches in the graph instead (``benchmarks/training_throughput.py``
 measures the two side by side). It reads the very
 batches :class:`~neurn_keras.training.batches.TrainingStream` gives (the same
-per-pass permutations of ``epoch_order``, cut into the same batches), so a run's
+per-pass permutations of ``TrainingStream.pass_order``, cut into the same batches), so a run's
 numbers do not depend on which of the two fed it. TensorFlow only.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
 from neurn_keras.datasets.pipeline_tf import gather_batches
-from neurn_keras.training.batches import TrainingStream, epoch_order
+
+if TYPE_CHECKING:  # the stream's module imports this one (on TensorFlow)
+    from neurn_keras.training.batches import TrainingStream
 
 FOREVER = 1 << 31  # passes in the stream; fit() stops it
 
 
 def tf_training_stream(stream: TrainingStream) -> tf.data.Dataset:
     """``stream``'s batches, from its ``start_batch`` on, as an endless ``tf.data`` pipeline."""
-    count, batch_size, seed = len(stream.x), stream.batch_size, stream.seed
+    count, batch_size = len(stream.x), stream.batch_size
     first_pass, skip = divmod(stream.start_batch, stream.batches_per_pass)
 
     def pass_order(epoch):
         order = tf.numpy_function(
-            lambda e: epoch_order(count, seed, int(e)).astype(np.int64), [epoch], tf.int64
+            lambda e: stream.pass_order(int(e)).astype(np.int64), [epoch], tf.int64
         )
         return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [count])).batch(batch_size)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from neurn_keras.errors import ArgumentError
 from neurn_keras.files import sha256_file
 from neurn_keras.layer_options import PADDINGS, is_odd_size
+from neurn_keras.methods import Method
 from neurn_keras.training import command_line
 from neurn_keras.training.protocols import PROTOCOLS
 
@@ -389,21 +390,21 @@ class RunConfig:
         text = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
-    def method_tag(self) -> str:
-        """``neurn-k5-reflect``, ``plain``, ``lcn``, with ``randconv+`` etc. in front."""
-        tag = {"neurn": f"neurn-k{self.kernel_size}-{self.padding}", "lcn": "lcn"}.get(
-            self.input_norm, "plain"
+    def method(self) -> Method:
+        """What stands in front of the backbone (and its names: ``method().tag()``, ...)."""
+        return Method(
+            self.augment,
+            self.consistency,
+            self.input_norm,
+            self.kernel_size if self.neurn else None,
+            self.padding if self.neurn else None,
+            self.augment_after_norm,
         )
-        if self.augment != "none":
-            augment = self.augment + (f"-c{self.consistency:g}" if self.consistency else "")
-            tag = f"{tag}+{augment}" if self.augment_after_norm else f"{augment}+{tag}"
-        return tag
 
     def cell_name(self) -> str:
         """A readable, unique directory name: ``digitnet-neurn-k5-reflect-mnist-seed0-<hash>``."""
-        return (
-            f"{self.backbone}-{self.method_tag()}-{self.source}-seed{self.seed}-{self.cell_hash()}"
-        )
+        method, seed = self.method().tag(), self.seed
+        return f"{self.backbone}-{method}-{self.source}-seed{seed}-{self.cell_hash()}"
 
     # ---------------------------------------------------------------- command line
     def to_argv(self) -> list[str]:

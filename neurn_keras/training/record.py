@@ -3,7 +3,7 @@
     from neurn_keras.training import load_record, collect_records
 
     record = load_record("runs/example/results.json")
-    record.accuracy["usps"], record.method_label()
+    record.accuracy["usps"], record.method().label()
     records, problems = collect_records("runs/")
 
 Producers build a :class:`RunRecord`; every reader (the table, the benchmarks, the
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neurn_keras.errors import ResultsError
+from neurn_keras.methods import Method
 
 SCHEMA_VERSION = 2
 
@@ -74,13 +75,15 @@ class RunRecord:
     """The run directory it was read from (not stored in the file)."""
 
     # ------------------------------------------------------------------ labels
-    def method_label(self) -> str:
-        """``NeuRN (k=5, reflect)``, ``RandConv+NeuRN (…)``, ``LCN``, ``plain``."""
-        return method_label(
-            self.input_norm,
-            self.neurn_config,
+    def method(self) -> Method:
+        """What stood in front of the backbone: ``record.method().label()`` names it."""
+        settings = self.neurn_config or {}
+        return Method(
             self.augment,
-            self.consistency,
+            float(self.consistency),
+            self.input_norm,
+            settings.get("kernel_size") if self.neurn else None,
+            settings.get("padding") if self.neurn else None,
             self.augment_after_norm,
         )
 
@@ -131,28 +134,6 @@ class RunRecord:
                 raise ResultsError(f"{where}: accuracy[{domain!r}]={value!r} is not in [0, 1]")
         if self.source not in self.accuracy:
             raise ResultsError(f"{where}: no accuracy for the source {self.source!r}")
-
-
-def method_label(
-    input_norm: str,
-    neurn_config: dict | None,
-    augment: str = "none",
-    consistency: float = 0,
-    augment_after_norm: bool = False,
-) -> str:
-    """A short label for an input pipeline, its steps in order: ``NeuRN (k=5, reflect)``,
-    ``RandConv+LCN``, ``NeuRN (k=3, reflect)+RandConv`` (augmentation after NeuRN), …"""
-    names = {"randconv": "RandConv", "prorandconv": "Pro-RandConv"}
-    norm = {"lcn": "LCN", "none": ""}.get(input_norm)
-    if norm is None:
-        settings = neurn_config or {}
-        norm = f"NeuRN (k={settings.get('kernel_size')}, {settings.get('padding')})"
-    parts = []
-    if augment != "none":
-        parts.append(names.get(augment, augment) + (f" (λ={consistency:g})" if consistency else ""))
-    if norm:
-        parts.insert(len(parts) if not augment_after_norm else 0, norm)
-    return "+".join(parts) or "plain"
 
 
 def _has_type(value, hint) -> bool:

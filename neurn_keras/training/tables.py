@@ -16,13 +16,16 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from neurn_keras import backbones
-from neurn_keras.errors import InvalidValueError
-from neurn_keras.training.record import RunRecord, method_label
+from neurn_keras.errors import InvalidValueError, ResultsError
+from neurn_keras.methods import Method
+from neurn_keras.training.record import RunRecord, load_record
 
 PAPER_DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
 ABBREVIATIONS = {"mnist": "M", "usps": "U", "svhn": "S", "mnist_m": "MM"}
@@ -52,48 +55,6 @@ def transfer_label(transfer: Transfer) -> str:
 def backbone_label(name: str) -> str:
     """The constructor's name (``MobileNetV2``) when the backbone is declared."""
     return backbones.label(name)
-
-
-@dataclass(frozen=True, order=True)
-class Method:
-    """What a row puts in front of its backbone: augmentation, then input normalization
-    (or the other way round, with ``augment_after_norm``)."""
-
-    augment: str = "none"
-    consistency: float = 0.0
-    input_norm: str = "none"
-    kernel_size: int | None = None
-    padding: str | None = None
-    augment_after_norm: bool = False
-
-    @classmethod
-    def of(cls, record: RunRecord) -> Method:
-        settings = record.neurn_config or {}
-        return cls(
-            record.augment,
-            float(record.consistency),
-            record.input_norm,
-            settings.get("kernel_size") if record.neurn else None,
-            settings.get("padding") if record.neurn else None,
-            record.augment_after_norm,
-        )
-
-    @property
-    def neurn(self) -> bool:
-        return self.input_norm == "neurn"
-
-    def without_neurn(self) -> Method:
-        """The same augmentation with no input normalization: NeuRN's baseline."""
-        return Method(self.augment, self.consistency)
-
-    def label(self, neurn_details: bool) -> str:
-        settings = {"kernel_size": self.kernel_size, "padding": self.padding}
-        label = method_label(
-            self.input_norm, settings, self.augment, self.consistency, self.augment_after_norm
-        )
-        if self.neurn and not neurn_details:
-            label = label.replace(f" (k={self.kernel_size}, {self.padding})", "")
-        return label
 
 
 @dataclass
@@ -160,7 +121,7 @@ def build_table(
     duplicates = []
     for record in records:
         setting = tuple((key, _setting(record)[key]) for key in varying)
-        method = Method.of(record)
+        method = record.method()
         row = rows.setdefault(
             (record.backbone, method, setting), Row(record.backbone, method, setting)
         )
@@ -457,3 +418,34 @@ def render_paired(comparisons: list[PairedComparison]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ neighbours
+
+NEURN_FIELDS = ("input_norm", "kernel_size", "padding")
+"""The settings in which a run with NeuRN differs from its run without."""
+
+
+def neurn_difference_line(record: RunRecord, neighbours: Iterable[os.PathLike]) -> str | None:
+    """The per-target difference (pp) between ``record`` and the first run among
+    ``neighbours`` (``results.json`` files) that differs from it only in having, or not
+    having, NeuRN; None when there is none."""
+
+    def settings(config: dict) -> dict:
+        return {k: v for k, v in config.items() if k not in NEURN_FIELDS}
+
+    for path in neighbours:
+        try:
+            other = load_record(path)
+        except ResultsError:
+            continue
+        if other.neurn == record.neurn or settings(other.config) != settings(record.config):
+            continue
+        with_neurn, without = (record, other) if record.neurn else (other, record)
+        differences = ", ".join(
+            f"{name} {100 * (with_neurn.accuracy[name] - without.accuracy[name]):+.1f} pp"
+            for name in record.accuracy
+            if name in other.accuracy
+        )
+        return f"NeuRN minus no NeuRN (beside {Path(other.path).name}): {differences}"
+    return None

@@ -112,7 +112,7 @@ def test_adaptation_layers_come_first_in_order(family):
         assert [layer.name for layer in model.layers[: len(expected)]] == expected
         preprocess = model.get_layer("preprocess")
         assert preprocess.input_max == (1.0 if neurn else 255.0)
-        assert preprocess.mode == applications.FAMILIES[family.name].preprocessing
+        assert preprocess.mode == applications.FAMILIES[family.name].declaration.preprocessing
         assert tuple(preprocess.output.shape[1:]) == (max(shape[0], size),) * 2 + (3,)
 
 
@@ -147,9 +147,9 @@ def test_keras_round_trip_gives_identical_predictions(family, tmp_path):
 
 def test_wrapped_backbones_match_keras_applications_parameter_count(family):
     spec = applications.FAMILIES[family.name]
-    if not spec.source.startswith("keras.applications."):
+    if not spec.declaration.from_keras:
         pytest.skip(f"{family.name} is our own architecture")
-    reference = spec.backbone(weights=None, input_shape=family.smallest, classes=CLASSES)
+    reference = spec.build(weights=None, input_shape=family.smallest, classes=CLASSES)
     ours = family.model(family.smallest, False)
     assert ours.count_params() == reference.count_params()
     ours_weights = [tuple(w.shape) for w in ours.weights]

@@ -57,7 +57,7 @@ def test_the_registry_has_every_name_of_the_issue():
 
 @pytest.mark.parametrize("name", WRAPPED)
 def test_preprocessing_matches_the_family_preprocess_input(name, rgb_pixels):
-    mode = applications.FAMILIES[name].preprocessing
+    mode = applications.FAMILIES[name].declaration.preprocessing
     expected = to_numpy(KERAS_PREPROCESS_INPUT[name](rgb_pixels.copy()))
     raw = applications.BackbonePreprocessing(mode, input_max=255)(rgb_pixels)
     unit = applications.BackbonePreprocessing(mode, input_max=1)(rgb_pixels / 255)
@@ -77,7 +77,7 @@ def test_preprocessing_maps_the_full_pixel_range(mode, low, high):
 @pytest.mark.parametrize("name", WRAPPED)
 def test_minimum_sizes_are_those_keras_applications_enforce(name):
     size = applications.min_input_size(name)
-    backbone = applications.FAMILIES[name].backbone
+    backbone = applications.FAMILIES[name].build
     with pytest.raises(ValueError, match=f"at least {size}x{size}"):
         backbone(weights=None, include_top=False, input_shape=(size - 1, size - 1, 3))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import keras
@@ -10,7 +9,6 @@ import pytest
 
 from neurn_keras import applications, backbones
 from neurn_keras.applications import keras_style, registry
-from neurn_keras.applications.family import Family
 
 EXPECTED_ORDER = backbones.NAMES  # itself checked against Table 1 in test_backbone_declaration
 
@@ -24,37 +22,30 @@ def test_every_family_is_its_declaration_joined_to_its_code():
     for declared in backbones.BACKBONES:
         family = applications.FAMILIES[declared.name]
         constructor = applications.BACKBONES[declared.name]
-        assert family.differences() == []
-        assert family.declaration is declared
-        assert constructor.__name__ == family.constructor_name == declared.label
-        assert (family.source, family.min_size, family.default_size) == (
-            declared.code,
-            declared.min_size,
-            declared.default_size,
-        )
-        assert family.imagenet_weights == declared.imagenet_weights
+        assert family.declaration is declared  # the declaration itself, not a copy
+        assert family.name == declared.name
+        assert constructor.__name__ == declared.label
+        assert f"Architecture from ``{declared.code}``" in constructor.__doc__
         assert applications.min_input_size(declared.name) == declared.min_size
         if declared.from_keras:
-            assert family.backbone is getattr(keras.applications, declared.label)
+            assert family.build is getattr(keras.applications, declared.label)
 
 
 def test_only_declared_backbones_as_declared_can_be_registered(monkeypatch):
     family = applications.FAMILIES["digitnet"]
     with pytest.raises(ValueError, match="already registered"):
-        registry.register_family(family)
+        registry.register_family("digitnet", family.build)
     with pytest.raises(ValueError, match="unknown backbone 'lenet'"):
-        registry.register_family(dataclasses.replace(family, name="lenet"))
+        registry.register_family("lenet", family.build)
     families = {k: v for k, v in applications.FAMILIES.items() if k != "digitnet"}
     constructors = {k: v for k, v in applications.BACKBONES.items() if k != "digitnet"}
     monkeypatch.setattr(registry, "FAMILIES", families)
     monkeypatch.setattr(registry, "BACKBONES", constructors)
     with pytest.raises(RuntimeError, match="declares digitnet but no module"):
         registry.check_complete()
-    with pytest.raises(ValueError, match=r"disagrees with its declaration.*min_size=16"):
-        registry.register_family(dataclasses.replace(family, min_size=16))
-    constructor = registry.register_family(family)  # registered last, listed first
+    constructor = registry.register_family("digitnet", family.build)  # last, listed first
     assert list(families) == list(constructors) == list(EXPECTED_ORDER)
-    assert constructor.family is family
+    assert constructor.family == family and constructor.family.declaration is family.declaration
 
 
 def test_one_input_shape_check_for_the_model_and_the_architecture_behind_it():
@@ -85,12 +76,3 @@ def test_the_archsim_zoo_lists_the_backbones_in_the_declared_order():
 
     names = list(project_models())
     assert names == [f"nk.{n}{s}" for n in EXPECTED_ORDER for s in ("", "+NeuRN")]
-
-
-def test_family_declared_copies_the_declaration():
-    family = Family.declared("mobilenetv2", keras.applications.MobileNetV2, "    alpha: ...\n")
-    assert family.name == "mobilenetv2" and family.constructor_name == "MobileNetV2"
-    assert family.preprocessing == "tf" and family.min_size == 32 and family.default_size == 224
-    assert family.options_doc == "    alpha: ...\n"
-    with pytest.raises(ValueError, match="unknown backbone"):
-        Family.declared("lenet", keras.applications.MobileNetV2)
