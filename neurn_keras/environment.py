@@ -48,6 +48,32 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     return Path(from_env).expanduser() if from_env else USER_DATA.expanduser()
 
 
+def portable_path(path: str | os.PathLike) -> str:
+    """A path as a shared record shows it: a relative path as it is, the home folder as
+    ``~``, any other absolute path as ``.../`` and its last two parts (no machine's layout).
+
+    >>> portable_path("../shared/data"), portable_path("/srv/lab/shared/data")
+    ('../shared/data', '.../shared/data')
+    """
+    path = Path(path).expanduser()
+    if not path.is_absolute():
+        return path.as_posix()
+    home = Path.home()
+    if path.is_relative_to(home):
+        return (Path("~") / path.relative_to(home)).as_posix()
+    return ".../" + "/".join(path.parts[-2:])
+
+
+def data_dir_setting(data_dir: str | os.PathLike | None = None) -> str:
+    """How the data directory was chosen, for a record: ``"NEURN_DATA_DIR=../shared/data"``,
+    ``"data_dir=~/digits"`` or the default (paths as :func:`portable_path` writes them)."""
+    if data_dir is not None:
+        return f"data_dir={portable_path(data_dir)}"
+    if os.environ.get(DATA_ENV_VAR):
+        return f"{DATA_ENV_VAR}={portable_path(os.environ[DATA_ENV_VAR])}"
+    return f"default {portable_path(USER_DATA)}"
+
+
 def cache_dir(*parts: str, default: str | os.PathLike | None = None) -> Path:
     """``$NEURN_CACHE_DIR`` (else ``default``, else ``~/.neurn_keras/cache``) / ``parts``.
 

@@ -114,7 +114,7 @@ def test_the_train_cli_lists_the_declared_backbones_in_order():
     assert train.BACKBONES_TEXT == text
     help_text = " ".join(train.build_parser().format_help().split())
     assert f"backbones: {text}." in help_text
-    assert f"(default digitnet): {text}" in help_text
+    assert f"backbone: {text} (default digitnet)" in help_text
 
 
 def test_table_rows_follow_the_declared_order_and_labels():

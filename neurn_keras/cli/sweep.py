@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import sys
 from pathlib import Path
 
 from neurn_keras import cli
 from neurn_keras.cli import run_options
 from neurn_keras.training.config import RunConfig
-from neurn_keras.training.launchers import LAUNCHERS, Job, launch_local, launch_ray
+from neurn_keras.training.launchers import (
+    LAUNCHERS,
+    RUNNING_ELSEWHERE,
+    Job,
+    launch_local,
+    launch_ray,
+)
 
 NEURN_MODES = {"on": ("neurn",), "off": ("none",), "both": ("none", "neurn")}
 """``--neurn``: the input normalizations of the cells."""
@@ -132,8 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        from tqdm import tqdm
-
         from neurn_keras.training.grid import cell_dir, cell_status
 
         cells = grid_cells(args)
@@ -144,44 +149,65 @@ def main(argv: list[str] | None = None) -> int:
             for cell in cells:
                 print(f"{status[cell.cell_name()]:8s} {cell_dir(args.output, cell)}")
             return 0
-        todo = [cell for cell in cells if status[cell.cell_name()] != "done"]
+        todo = [cell for cell in cells if status[cell.cell_name()] not in ("done", "running")]
+        counts = collections.Counter(status.values())
+        running = counts["running"]
         print(
-            f"{len(cells)} cells in {args.output}: {len(cells) - len(todo)} complete (skipped), "
-            f"{sum(status[c.cell_name()] == 'started' for c in todo)} to resume, "
-            f"{sum(status[c.cell_name()] == 'new' for c in todo)} new"
+            f"{len(cells)} cells in {args.output}: {counts['done']} complete (skipped), "
+            f"{counts['started']} to resume, {counts['new']} new"
+            + (f", {running} running in another process (skipped)" if running else "")
         )
         jobs = []
         for cell in todo:
             output = cell_dir(args.output, cell)
             jobs.append(Job(cell.cell_name(), output, job_argv(cell, output, args)))
-        failed = []
-        bar = tqdm(total=len(jobs), desc="cells", unit="cell", disable=not jobs)
-
-        def report(job: Job, code: int) -> None:
-            outcome = (
-                "done" if code == 0 else f"FAILED (exit {code}; see {job.output / 'train.log'})"
-            )
-            if code != 0:
-                failed.append(job.name)
-            bar.write(f"{job.name}: {outcome}")
-            bar.update(1)
-
-        try:
-            if args.launcher == "ray":
-                launch_ray(jobs, report, args.ray_address, args.cpus_per_task)
-            else:
-                launch_local(jobs, report)
-        finally:
-            bar.close()
+        outcomes = launch(jobs, args)
+        failed = [name for name, outcome in outcomes.items() if outcome == "failed"]
+        elsewhere = running + sum(o == "elsewhere" for o in outcomes.values())
         if failed:
             print(
                 f"{len(failed)} of {len(jobs)} cells failed: {', '.join(failed)}", file=sys.stderr
             )
             return 1
+        if elsewhere:
+            print(f"{elsewhere} cells are running in another process; run again to collect them")
+            return 0
         print(f"all {len(cells)} cells complete; table: python -m neurn_keras.table {args.output}")
         return 0
 
     return cli.run_cli(PROG, body, flags=run_options.SWEEP_FLAGS)
+
+
+def launch(jobs: list[Job], args) -> dict[str, str]:
+    """Runs the jobs with the chosen launcher and a progress bar; each job's outcome:
+    ``"done"``, ``"failed"`` or ``"elsewhere"`` (another process holds it)."""
+    from tqdm import tqdm
+
+    from neurn_keras.training.grid import cell_status
+
+    outcomes = {}
+    bar = tqdm(total=len(jobs), desc="cells", unit="cell", disable=not jobs)
+
+    def report(job: Job, code: int) -> None:
+        held = code == cli.EXIT_USAGE and cell_status(job.output) == "running"
+        if code == RUNNING_ELSEWHERE or held:
+            outcomes[job.name], line = "elsewhere", "running in another process (skipped)"
+        elif code == 0:
+            outcomes[job.name], line = "done", "done"
+        else:
+            outcomes[job.name] = "failed"
+            line = f"FAILED (exit {code}; see {job.output / 'train.log'})"
+        bar.write(f"{job.name}: {line}")
+        bar.update(1)
+
+    try:
+        if args.launcher == "ray":
+            launch_ray(jobs, report, args.ray_address, args.cpus_per_task)
+        else:
+            launch_local(jobs, report)
+    finally:
+        bar.close()
+    return outcomes
 
 
 if __name__ == "__main__":

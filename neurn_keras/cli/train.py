@@ -56,16 +56,21 @@ output (in --output):
   results.json   accuracies (in [0, 1]) per domain, settings, epochs run, Precise BN,
                  throughput, wall time, package versions, sha256 of every data file
   done           written last, when the run is complete
-  resume/        checkpoints while training (removed at the end)
+  resume/        checkpoints while training; a finished run keeps its last epoch's
+                 weights and optimizer state there (resume/backup/), for --extend
+  parts/         an extended run's earlier results.json
 
 A run that fails before its first epoch (bad input, missing data, no weights) leaves
-nothing behind.
+nothing behind. One process at a time works on --output: a second one stops at once,
+naming the first (exit 2); a lock left by a process that died is taken over.
 
-resuming:
+resuming and extending:
   A run that is killed resumes from its last finished epoch when the same command (same
   --output) is run again, and ends with the numbers an uninterrupted run would give on
   the same machine. A complete run is not redone. --output holding a run with other
-  settings is an error.
+  settings is an error. A complete run that did not stop early continues to a larger
+  --epochs with --extend (same --output and settings): it ends as a run asked for that
+  many epochs from the start would, and results.json lists the earlier part.
 
 examples:
   python -m neurn_keras.train
@@ -74,6 +79,8 @@ examples:
   python -m neurn_keras.train --source cifar27 --epochs 100 --output runs/c27
   python -m neurn_keras.train --init-from runs/c27/model.keras --source mnist
   python -m neurn_keras.train --protocol digits10k --augment randconv --input-norm neurn
+  python -m neurn_keras.train --epochs 10 --output runs/a && \
+      python -m neurn_keras.train --epochs 20 --output runs/a --extend
   KERAS_BACKEND=jax python -m neurn_keras.train --backbone mobilenetv2 --no-neurn
 
 exit status: 0 done, 1 crashed (a bug: traceback), 2 bad input (one line: unknown name,
@@ -108,6 +115,12 @@ def build_parser() -> cli.Parser:
     )
     run = p.add_argument_group("output")
     run.add_argument(
+        "--extend",
+        action="store_true",
+        help="continue the finished run in --output to a larger --epochs (nothing else may "
+        "change); the record keeps the earlier part",
+    )
+    run.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -136,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         config = config_from_args(args).validate()
+        if args.extend and args.output is None:
+            raise cli.UsageError("--extend continues the run in --output: give --output")
         cli.import_keras()
         from neurn_keras.training.run import train_and_evaluate
 
@@ -148,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             distribute=args.distribute,
             progress_bar=progress,
             log=lambda line: print(line, flush=True),
+            extend=args.extend,
         )
         accuracy = ", ".join(f"{name} {value:.4f}" for name, value in record.accuracy.items())
         print(f"accuracy: {accuracy}")

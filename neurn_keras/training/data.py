@@ -15,9 +15,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from neurn_keras.environment import portable_path, resolve_data_dir
 from neurn_keras.errors import DataNotFoundError, one_line
 from neurn_keras.files import sha256_file
 from neurn_keras.training.config import CIFAR27, RunConfig
@@ -34,7 +36,7 @@ class RunData:
     y_train: np.ndarray
     tests: dict[str, tuple[np.ndarray, np.ndarray]]  # the source first, then the targets
     skipped: dict[str, str] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    files: dict[str, str] = field(default_factory=dict)  # path in the data dir -> sha256
 
 
 def _load(name: str, split: str, data_dir, limit: int | None, cut: bool = False):
@@ -64,17 +66,27 @@ def _load(name: str, split: str, data_dir, limit: int | None, cut: bool = False)
 
 
 def _hash_files(name: str, split: str, data_dir, into: dict[str, str]) -> None:
+    """sha256 of ``name``'s ``split`` files, keyed by their path relative to the data
+    directory (elsewhere: as ``portable_path`` writes it), so records hold no machine paths."""
     from neurn_keras import datasets
+
+    root = resolve_data_dir(data_dir).resolve()
+
+    def key(path: Path) -> str:
+        path = Path(path).resolve()
+        return (
+            path.relative_to(root).as_posix() if path.is_relative_to(root) else portable_path(path)
+        )
 
     paths = datasets.source_files(name, split, data_dir=data_dir)
     if len(paths) <= MAX_LISTED_FILES:
         for path in paths:
-            into.setdefault(str(path), sha256_file(path))
+            into.setdefault(key(path), sha256_file(path))
         return
     combined = hashlib.sha256()
     for path in sorted(paths):
         combined.update(f"{path.name} {sha256_file(path)}\n".encode())
-    into[f"{paths[0].parent} ({len(paths)} files)"] = "combined:" + combined.hexdigest()
+    into[f"{key(paths[0].parent)} ({len(paths)} files)"] = "combined:" + combined.hexdigest()
 
 
 def _available_locally(name: str, split: str, data_dir) -> str | None:

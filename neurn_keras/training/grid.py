@@ -58,8 +58,11 @@ def cell_dir(runs_dir: str | Path, cell: RunConfig) -> Path:
 
 
 def cell_status(path: str | Path) -> str:
-    """``"done"``, ``"started"`` (interrupted or running) or ``"new"``."""
+    """``"done"``, ``"running"`` (a live process holds it), ``"started"`` (interrupted) or
+    ``"new"``."""
     run = RunDirectory(path)
     if run.is_done():
         return "done"
+    if run.holder() is not None:
+        return "running"
     return "started" if run.path.exists() else "new"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LAUNCHERS = ("local", "ray")
+RUNNING_ELSEWHERE = -1
+"""A job's status when another live process holds its run directory: it is not run."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,13 @@ class Job:
 
 
 def run_job(job: Job) -> int:
-    """Runs one cell's train command to completion; returns its exit status."""
+    """Runs one cell's train command to completion; returns its exit status, or
+    ``RUNNING_ELSEWHERE`` when another process holds the cell (a sweep launched twice,
+    a Ray retry)."""
+    from neurn_keras.training.rundir import RunDirectory
+
+    if RunDirectory(job.output).holder() is not None:
+        return RUNNING_ELSEWHERE
     job.output.mkdir(parents=True, exist_ok=True)
     environment = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(job.output / "train.log", "a", encoding="utf-8") as log:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import types
 import typing
@@ -56,7 +57,7 @@ class RunRecord:
     best_epoch: int | None
     best_val_accuracy: float | None
     stopped_early: bool
-    precise_bn: dict
+    precise_bn: dict | None
     train_images_per_second: float | None
     wall_seconds: float
     distributed_replicas: int
@@ -70,6 +71,10 @@ class RunRecord:
     protocol: str | None = None
     protocol_deviations: dict = field(default_factory=dict)
     data_dir: str | None = None
+    """How the data directory was chosen (``NEURN_DATA_DIR=../shared/data``), never an
+    absolute path of the machine; ``data_files`` are keyed by their path inside it."""
+    parts: list = field(default_factory=list)
+    """An extended run's earlier parts, each as ``RunRecord.summary`` gives it."""
     schema_version: int = SCHEMA_VERSION
     path: str | None = field(default=None, compare=False)
     """The run directory it was read from (not stored in the file)."""
@@ -86,6 +91,17 @@ class RunRecord:
             settings.get("padding") if self.neurn else None,
             self.augment_after_norm,
         )
+
+    def summary(self) -> dict:
+        """What a part of an extended run measured: its length, its best epoch, accuracies."""
+        return {
+            "max_epochs": self.max_epochs,
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": self.best_val_accuracy,
+            "accuracy": self.accuracy,
+            "wall_seconds": self.wall_seconds,
+        }
 
     @property
     def target_accuracy(self) -> dict:
@@ -134,6 +150,16 @@ class RunRecord:
                 raise ResultsError(f"{where}: accuracy[{domain!r}]={value!r} is not in [0, 1]")
         if self.source not in self.accuracy:
             raise ResultsError(f"{where}: no accuracy for the source {self.source!r}")
+
+
+def accuracy_digits(images: int) -> int:
+    """Decimals that tell apart every accuracy ``k / images`` (4 at least)."""
+    return max(4, math.ceil(math.log10(max(images, 1))))
+
+
+def round_accuracy(value: float, images: int) -> float:
+    """An accuracy over ``images`` examples without float32 noise: 0.9735000133 -> 0.9735."""
+    return round(float(value), accuracy_digits(images))
 
 
 def _has_type(value, hint) -> bool:

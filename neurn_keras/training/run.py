@@ -23,13 +23,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import keras
 import numpy as np
 
 from neurn_keras import datasets, model_parts
-from neurn_keras.environment import seed_everything, versions
+from neurn_keras.environment import data_dir_setting, seed_everything, versions
 from neurn_keras.files import atomic_save_model
 from neurn_keras.training import tables
 from neurn_keras.training.backup import EpochBackup, read_backup, restore
@@ -53,7 +52,7 @@ from neurn_keras.training.model import (
     trainer_for,
 )
 from neurn_keras.training.precise_bn import PreciseBN, batchnorm_layers, calibration_batch_count
-from neurn_keras.training.record import RunRecord, load_record
+from neurn_keras.training.record import RunRecord, load_record, round_accuracy
 from neurn_keras.training.rundir import RunDirectory
 from neurn_keras.training.state import TrainingState
 
@@ -104,7 +103,7 @@ class RunContext:
     split: Split
     schedule: Schedule
     state: TrainingState
-    data_dir: Path | None = None
+    data_dir: str | os.PathLike | None = None  # as given; None: $NEURN_DATA_DIR or default
     progress_bar: bool = False
     log: Log = print
     started: float = field(default_factory=time.perf_counter)
@@ -299,7 +298,8 @@ def evaluate(context: RunContext, model) -> Evaluation:
     for name, (x, y) in context.data.tests.items():
         started = time.perf_counter()
         test = ArrayBatches(datasets.prepare(x, config.input_shape), y, config.batch_size)
-        accuracy[name] = float(model.evaluate(test, verbose=0, return_dict=True)["accuracy"])
+        measured = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+        accuracy[name] = round_accuracy(measured, len(y))
         images[name] = len(y)
         role = "source" if name == config.source else "target"
         context.log(
@@ -309,19 +309,21 @@ def evaluate(context: RunContext, model) -> Evaluation:
     return Evaluation(accuracy, images)
 
 
-def precise_bn_summary(context: RunContext, model) -> dict:
+def precise_bn_summary(context: RunContext, model) -> dict | None:
     """What Precise BN did over the whole run (one recalibration before every validation
-    of a model with BatchNormalization), for the record."""
+    of a model with BatchNormalization), for the record; None without BatchNormalization."""
     config, state = context.config, context.state
     layers = len(batchnorm_layers(model))
+    if not layers:
+        return None
     batches = calibration_batch_count(
         config.precise_bn, config.batch_size, len(context.split.x_train)
     )
     return {
         "images": config.precise_bn,
         "batchnorm_layers": layers,
-        "batches": batches if layers else 0,
-        "recalibrations": state.epochs_done if layers and batches else 0,
+        "batches": batches,
+        "recalibrations": state.epochs_done if batches else 0,
     }
 
 
@@ -357,7 +359,9 @@ def make_record(context: RunContext, model, evaluation: Evaluation, replicas: in
         steps_run=state.epochs_done * schedule.steps_per_epoch,
         max_epochs=schedule.max_epochs,
         best_epoch=state.best_epoch + 1 if state.started else None,
-        best_val_accuracy=state.best,
+        best_val_accuracy=(
+            None if state.best is None else round_accuracy(state.best, len(split.x_val))
+        ),
         stopped_early=state.stop_requested,
         precise_bn=precise_bn_summary(context, model),
         train_images_per_second=images_per_second,
@@ -368,7 +372,8 @@ def make_record(context: RunContext, model, evaluation: Evaluation, replicas: in
         versions=versions(),
         platform=f"{platform.platform()}; {platform.processor() or platform.machine()}",
         data_files=context.data.files,
-        data_dir=str(context.data_dir) if context.data_dir else None,
+        data_dir=data_dir_setting(context.data_dir),
+        parts=[part.summary() for part in context.run.parts()],
     )
 
 
@@ -395,14 +400,16 @@ def train_and_evaluate(
     distribute: bool = False,
     progress_bar: bool | None = None,
     log: Log = print,
+    extend: bool = False,
 ) -> RunRecord:
     """Trains ``config`` into the run directory ``output`` and returns its record.
 
     A finished run is not redone (its record is returned); an interrupted one resumes
     from its last finished epoch. Every input is checked before the data is loaded,
     and the directory is claimed only when training starts: a run that fails before
-    its first epoch leaves nothing behind. Bad input raises a ``neurn_keras.errors``
-    error naming the argument.
+    its first epoch leaves nothing behind. One process at a time works on ``output``;
+    another is refused at once. Bad input raises a ``neurn_keras.errors`` error naming
+    the argument.
 
     Args:
         config: the run's settings.
@@ -413,41 +420,62 @@ def train_and_evaluate(
         progress_bar: Keras's progress bar (True) or one line per epoch (False);
             default: the progress bar when standard output is a terminal.
         log: receives the run's one-line messages.
+        extend: continue the finished run in ``output`` up to ``config.epochs`` (more than
+            it ran for; nothing else may change), as if it had been asked for that many
+            epochs from the start; its record lists the earlier part in ``parts``.
     """
     started = time.perf_counter()
     run = RunDirectory(output)
-    start = check_inputs(config, run, data_dir)
-    if run.is_done():
-        log(f"{run.path} is already complete; results in {run.results}")
-        return load_record(run.results)
-    data = load_run_data(config, data_dir, log)
-    split = split_source(config, data)
-    state = run.read_state()
-    context = RunContext(
-        config=config,
-        run=run,
-        data=data,
-        split=split,
-        schedule=Schedule.of(config, len(split.x_train)),
-        state=state,
-        data_dir=Path(data_dir).expanduser() if data_dir else None,
-        progress_bar=on_terminal() if progress_bar is None else progress_bar,
-        log=log,
-        started=started,
-        wall_before=state.wall_seconds,
-    )
-    seed_everything(config.seed)
+    if extend:
+        run.check_extension(config.validate())  # before anything is written
+    else:
+        start = check_inputs(config, run, data_dir)
+        if run.is_done():
+            log(f"{run.path} is already complete; results in {run.results}")
+            return load_record(run.results)
+    with run.locked():
+        if extend:
+            run.reopen(config, run.check_extension(config))
+            log(f"{run.path}: extending to {config.epochs} epochs")
+            start = check_inputs(config, run, data_dir)
+        elif run.is_done():  # another process finished it while this one started
+            return load_record(run.results)
+        data = load_run_data(config, data_dir, log)
+        split = split_source(config, data)
+        state = run.read_state()
+        context = RunContext(
+            config=config,
+            run=run,
+            data=data,
+            split=split,
+            schedule=Schedule.of(config, len(split.x_train)),
+            state=state,
+            data_dir=data_dir,
+            progress_bar=on_terminal() if progress_bar is None else progress_bar,
+            log=log,
+            started=started,
+            wall_before=state.wall_seconds,
+        )
+        record = run_steps(context, start, distribute)
+    compare_with_neighbours(record, run, log)
+    return record
+
+
+def run_steps(context: RunContext, start: keras.Model | None, distribute: bool) -> RunRecord:
+    """Seeds, builds (or reloads) the model, trains what is left, saves, evaluates and
+    writes the record: the run itself, once its directory is held."""
+    run = context.run
+    seed_everything(context.config.seed)
     with distribution(distribute) as replicas:
         model, todo = prepare_model(context, start)
         if todo == "train":
             train(context, model)
         if not run.model.exists():
             atomic_save_model(without_optimizer(model), run.model)
-        log("evaluating on the test sets")
+        context.log("evaluating on the test sets")
         evaluation = evaluate(context, model)
     record = make_record(context, model, evaluation, replicas)
     run.finish(record)
-    compare_with_neighbours(record, run, log)
     return record
 
 

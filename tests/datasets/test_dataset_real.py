@@ -102,7 +102,7 @@ def test_split_is_deterministic_stratified_and_disjoint(real):
 SHAPES = {"mnist": (28, 28, 1), "usps": (16, 16, 1), "mnist_m": (32, 32, 3)}
 
 
-@pytest.mark.parametrize(("source", "target"), itertools.product(SHAPES, SHAPES))
+@pytest.mark.parametrize(("source", "target"), list(itertools.product(SHAPES, SHAPES)))
 def test_prepare_every_pair_of_domains(real, source, target):
     x, _ = real(source, "test")
     x = x[:16]

@@ -44,7 +44,7 @@ def test_grid_of_methods_applies_the_consistency_loss_to_augmented_cells():
     argv = ["--input-norms", "none", "neurn", "lcn", "--augments", "none", "randconv",
             "--consistency", "10", "--seeds", "0", "--output", "x"]  # fmt: skip
     cells = cells_of(argv)
-    assert [c.method_tag() for c in cells] == [
+    assert [c.method().tag() for c in cells] == [
         "plain", "neurn-k5-reflect", "lcn",
         "randconv-c10+plain", "randconv-c10+neurn-k5-reflect", "randconv-c10+lcn",
     ]  # fmt: skip
