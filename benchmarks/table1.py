@@ -342,13 +342,18 @@ class Model:
     def label(self) -> str:
         from neurn_keras.training.tables import backbone_label
 
-        extra = "" if self.recipe else f" (lr {self.lr:g})"
+        extra = "" if self.recipe else f" (lr {lr_text(self.lr)})"
         return backbone_label(self.backbone) + extra
 
     def order(self):
         from neurn_keras import backbones
 
         return (backbones.order(self.backbone), -self.lr)
+
+
+def lr_text(lr: float) -> str:
+    """``3e-05``: a learning rate as the tables print it."""
+    return f"{lr:.0e}"
 
 
 def lr_of(record) -> float:
@@ -553,7 +558,7 @@ def chance_note(finished: list[Finished], lr: float | None) -> str:
             text += f" {why}."
             if backbone == "vgg19" and lr is not None:
                 text += (
-                    f" The rows VGG19 (lr {lr:g}) are the same network at the learning "
+                    f" The rows VGG19 (lr {lr_text(lr)}) are the same network at the learning "
                     "rate the probe chose (see *VGG19* below)."
                 )
     return text
@@ -649,6 +654,38 @@ def verdict_lines(verdict_list: list[Verdict], adjusted: list) -> str:
             f"{p_text(verdict.p_value)}, Holm {p_text(p_holm)}){paper}."
         )
     return "\n".join(lines)
+
+
+def direction_summary(verdict_list: list[Verdict]) -> str:
+    """One sentence: on which transfers most backbones move the way the paper's do, and on
+    which against it (a transfer where either side is split evenly counts for neither)."""
+    from neurn_keras.training.tables import transfer_label
+
+    def direction(higher: int, lower: int) -> int:
+        return (higher > lower) - (higher < lower)
+
+    same, against = [], []
+    for v in verdict_list:
+        paper_higher, paper_n = v.paper_higher
+        ours = direction(v.higher, v.lower)
+        theirs = direction(paper_higher, sum(p < 0 for p in v.paper.values()))
+        if not v.deltas or not paper_n or not ours or not theirs:
+            continue
+        text = (
+            f"{transfer_label(v.transfer)} (NeuRN higher for {v.higher} of {len(v.deltas)} "
+            f"here, {paper_higher} of {paper_n} in the paper)"
+        )
+        (same if ours == theirs else against).append(text)
+    if not same and not against:
+        return ""
+    parts = []
+    if same:
+        parts.append("the same as in the paper's table on " + "; ".join(same))
+    if against:
+        parts.append("**against the paper's** on " + "; ".join(against))
+    return (
+        "The direction of most backbones (NeuRN higher, or lower) is " + ", and ".join(parts) + "."
+    )
 
 
 def below_the_bar(finished: list[Finished], source: str) -> str:
@@ -794,8 +831,9 @@ def heatmap_figure(labels: list[str], columns: list[Transfer], matrix):
     return figure
 
 
-def probe_section(probe: list[Finished], lr: float | None, vgg: list[Finished], present) -> str:
-    grid = GRIDS["vgg19-probe"]
+def probe_section(r: Results) -> str:
+    """The probe's cells, the rule that reads them, and the learning rate it chose."""
+    grid, probe, lr = GRIDS["vgg19-probe"], r.probe, r.lr
     header = ["lr", "MNIST test %", "last-epoch training %", "best validation %", "epochs",
               "minutes"]  # fmt: skip
     rows = []
@@ -803,27 +841,34 @@ def probe_section(probe: list[Finished], lr: float | None, vgg: list[Finished], 
         record = item.record
         last = item.history[-1] if item.history else {}
         rows.append([
-            f"{lr_of(record):g}", percent(record.accuracy[record.source]),
+            lr_text(lr_of(record)), percent(record.accuracy[record.source]),
             percent(last.get("accuracy")), percent(record.best_val_accuracy),
             record.epochs_run, f"{record.wall_seconds / 60:.1f}",
         ])  # fmt: skip
-    expected = len(grid.cells(present))
     rule = (
         f"The rule (`chosen_lr`): the probe's learning rate with the highest MNIST test "
         f"accuracy, provided it reaches {100 * PROBE_BAR:.0f}% (ties: the larger rate)."
     )
+    if probe and r.cpu:
+        steps = [f.record.steps_run for f in probe]
+        rule += (
+            f" A probe cell takes {span(steps)} optimizer steps, a cell of the cpu grid "
+            f"{span([f.record.steps_run for f in r.cpu])}: a rate that learns in the probe "
+            "has more steps to learn in the grid. The probe's minutes were measured while "
+            "the cpu grid shared the two cores."
+        )
     if lr is None:
         choice = "No learning rate qualifies yet, so the grid `vgg19-lr` has no cells."
     else:
-        cells = len(grid_cells("vgg19-lr", present, probe))
         choice = (
-            f"Chosen: **lr {lr:g}**. The grid `vgg19-lr` trains VGG19 with and without "
-            f"NeuRN at it on the cpu grid's budget: {len(vgg)} of {cells} cells (in the "
-            "tables above as *VGG19 (lr …)*)."
+            f"Chosen: **lr {lr_text(lr)}**. The grid `vgg19-lr` trains VGG19 with and without "
+            f"NeuRN at it on the cpu grid's budget: {len(r.vgg)} of {r.expected['vgg19-lr']} "
+            "cells (in the tables above as *VGG19 (lr …)*; "
+            "`python -m benchmarks.table1 --grid vgg19-lr`)."
         )
     return "\n\n".join(
         [
-            f"{grid.description}: {len(probe)} of {expected} cells "
+            f"{grid.description}: {len(probe)} of {r.expected['vgg19-probe']} cells "
             f"(`python -m benchmarks.table1 --grid vgg19-probe`; the recipe's lr 1e-3 is "
             "the cpu grid's VGG19 row).",
             markdown_table(header, rows) if rows else "No probe cell has finished yet.",
@@ -1037,11 +1082,12 @@ def page_body(r: Results) -> str:
         f"without it (cpu grid, the recipe's rows only: {len(r.cpu)} of {r.expected['cpu']} "
         "cells in).",
         verdict_table(r.verdicts, r.sign_p),
+        direction_summary(r.verdicts),
         sign_family,
         "## The CPU grid",
         *cpu_section(r),
         "## VGG19",
-        probe_section(r.probe, r.lr, r.vgg, r.present),
+        probe_section(r),
         "## The GPU grid",
         gpu_section(r.gpu, r.present, r.paper_diffs),
     ]
@@ -1063,6 +1109,7 @@ def readme_summary(r: Results) -> str:
         primary_sentence(r.primary),
         "Per transfer across the backbones of the snapshot (exploratory; Holm over every "
         "exploratory test of the page):\n\n" + verdict_lines(r.verdicts, r.sign_p),
+        direction_summary(r.verdicts),
         r.note,
     ]
     return "\n\n".join(part for part in parts if part)

@@ -251,3 +251,15 @@ def test_the_documented_gpu_call_is_the_one_the_page_shows():
     documented = " ".join(table1.__doc__.replace("\\\n", " ").split())
     assert table1.GPU_CALL in documented
     assert "--grid gpu" in table1.GPU_CALL and "--no-report" in table1.GPU_CALL
+
+
+def test_direction_summary_says_where_we_go_against_the_paper():
+    paper = {"a": 1.0, "b": 2.0, "c": -1.0}
+    along = table1.Verdict(("mnist", "mnist_m"), {"a": 1.0, "b": 1.0, "c": -1.0}, paper)
+    against = table1.Verdict(("mnist", "usps"), {"a": -1.0, "b": -1.0, "c": 1.0}, paper)
+    split = table1.Verdict(("usps", "mnist"), {"a": -1.0, "b": 1.0}, paper)
+    text = table1.direction_summary([along, against, split])
+    assert "as in the paper's table on M→MM (NeuRN higher for 2 of 3 here, 2 of 3 in the" in text
+    assert "**against the paper's** on M→U (NeuRN higher for 1 of 3 here" in text
+    assert "U→M" not in text
+    assert table1.direction_summary([split]) == ""
