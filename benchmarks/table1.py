@@ -55,8 +55,9 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks._grid import CellStore, Finished, batchnorm_check, percent, run_cells
 from benchmarks._report import (
@@ -66,6 +67,12 @@ from benchmarks._report import (
     replace_readme_section,
     write_page,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from neurn_keras.training.tables import PairedComparison
 
 DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
 NAMES = {"mnist": "MNIST", "usps": "USPS", "svhn": "SVHN", "mnist_m": "MNIST-M"}
@@ -345,7 +352,7 @@ class Model:
         extra = "" if self.recipe else f" (lr {lr_text(self.lr)})"
         return backbone_label(self.backbone) + extra
 
-    def order(self):
+    def order(self) -> tuple[int, float]:
         from neurn_keras import backbones
 
         return (backbones.order(self.backbone), -self.lr)
@@ -445,7 +452,9 @@ class Verdict:
 
 
 def verdicts(
-    diffs: dict[Model, dict[Transfer, float]], transfers: Sequence[Transfer], paper_diffs
+    diffs: dict[Model, dict[Transfer, float]],
+    transfers: Sequence[Transfer],
+    paper_diffs: dict[str, dict[str, float]],
 ) -> list[Verdict]:
     """One verdict per transfer over the recipe's models (other learning rates left out)."""
     out = []
@@ -464,7 +473,7 @@ def real_targets(record) -> list[str]:
     return [t for t in record.accuracy if t != record.source and t in DOMAINS]
 
 
-def primary_comparison(finished: list[Finished]):
+def primary_comparison(finished: list[Finished]) -> PairedComparison | None:
     """DigitNet+NeuRN − DigitNet, each run's accuracy averaged over its real targets (the
     paper's transfers), paired by (source, seed); a ``PairedComparison`` or None."""
     from neurn_keras.training.tables import PairedComparison
@@ -500,7 +509,7 @@ def interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float
     return centre - half, centre + half
 
 
-def digitnet_tests(finished: list[Finished]) -> list:
+def digitnet_tests(finished: list[Finished]) -> list[PairedComparison]:
     """DigitNet+NeuRN against DigitNet per transfer, paired t-tests over seeds."""
     from neurn_keras.training.tables import build_table, paired_comparisons
 
@@ -509,7 +518,9 @@ def digitnet_tests(finished: list[Finished]) -> list:
     return paired_comparisons(build_table(records_of(finished)))
 
 
-def exploratory_family(tests: list, verdict_list: list[Verdict]) -> tuple[list, list]:
+def exploratory_family(
+    tests: list[PairedComparison], verdict_list: list[Verdict]
+) -> tuple[list[float | None], list[float | None]]:
     """Holm over every exploratory test of the page together: the per-transfer t-tests and
     the sign tests. Returns the adjusted p-values of each, in their order."""
     from neurn_keras.training.tables import holm_adjusted
@@ -518,7 +529,7 @@ def exploratory_family(tests: list, verdict_list: list[Verdict]) -> tuple[list, 
     return adjusted[: len(tests)], adjusted[len(tests) :]
 
 
-def heatmap_matrix(rows: Sequence[dict], columns: Sequence[Transfer]):
+def heatmap_matrix(rows: Sequence[dict], columns: Sequence[Transfer]) -> np.ndarray:
     """Rows × columns of NeuRN − plain (points), NaN where a row lacks the transfer."""
     import numpy as np
 
@@ -564,7 +575,7 @@ def chance_note(finished: list[Finished], lr: float | None) -> str:
     return text
 
 
-def source_table(finished: list[Finished], source: str, targets, paper) -> str:
+def source_table(finished: list[Finished], source: str, targets: Sequence[str], paper: dict) -> str:
     """One row per model trained on ``source``: its own test accuracy (inference and batch
     statistics), each target beside the paper's figure, and how the run went."""
     from neurn_keras.training.tables import domain_label, transfer_label
@@ -599,7 +610,7 @@ def source_table(finished: list[Finished], source: str, targets, paper) -> str:
     return markdown_table(header, rows)
 
 
-def verdict_table(verdict_list: list[Verdict], adjusted: list) -> str:
+def verdict_table(verdict_list: list[Verdict], adjusted: list[float | None]) -> str:
     from neurn_keras.training.tables import transfer_label
 
     header = [
@@ -631,7 +642,7 @@ def verdict_table(verdict_list: list[Verdict], adjusted: list) -> str:
     return markdown_table(header, rows)
 
 
-def verdict_lines(verdict_list: list[Verdict], adjusted: list) -> str:
+def verdict_lines(verdict_list: list[Verdict], adjusted: list[float | None]) -> str:
     """One sentence per transfer, with the counts written "N of 11"."""
     from neurn_keras.training.tables import transfer_label
 
@@ -790,7 +801,7 @@ def heatmap_rows(
     return [*labels, "DigitNet to convergence (seed mean)"], [*rows, converged]
 
 
-def heatmap_figure(labels: list[str], columns: list[Transfer], matrix):
+def heatmap_figure(labels: list[str], columns: list[Transfer], matrix: np.ndarray) -> Figure:
     """NeuRN − plain (points), diverging colours centred on 0, one block of columns per
     source; the last row (the converged DigitNet) set apart by a line and bold."""
     import matplotlib.pyplot as plt
@@ -879,7 +890,11 @@ def probe_section(r: Results) -> str:
 
 
 def digitnet_section(
-    finished: list[Finished], expected: int, tests: list, adjusted: list, primary
+    finished: list[Finished],
+    expected: int,
+    tests: list[PairedComparison],
+    adjusted: list[float | None],
+    primary: PairedComparison | None,
 ) -> str:
     from neurn_keras.training.tables import build_table, render_table, transfer_label
 
@@ -923,7 +938,7 @@ def digitnet_section(
     )
 
 
-def primary_sentence(primary) -> str:
+def primary_sentence(primary: PairedComparison | None) -> str:
     """The page's primary comparison in one sentence, or why it is not measured yet."""
     if primary is None:
         return (
@@ -952,7 +967,9 @@ def primary_sentence(primary) -> str:
     )
 
 
-def gpu_section(finished: list[Finished], present, paper_diffs) -> str:
+def gpu_section(
+    finished: list[Finished], present: Sequence[str], paper_diffs: dict[str, dict[str, float]]
+) -> str:
     grid = GRIDS["gpu"]
     expected = len(grid.cells(present))
     call = (
@@ -990,8 +1007,19 @@ class Results:
     converged: list[Finished]  # the digitnet grid
     probe: list[Finished]
     gpu: list[Finished]
+    paper_diffs: dict[str, dict[str, float]] = field(init=False)
+    lr: float | None = field(init=False)  # the probe's choice
+    transfers: list[Transfer] = field(init=False)
+    cpu_diffs: dict[Model, dict[Transfer, float]] = field(init=False)
+    verdicts: list[Verdict] = field(init=False)
+    tests: list[PairedComparison] = field(init=False)  # DigitNet per transfer
+    test_p: list[float | None] = field(init=False)  # their Holm-corrected p
+    sign_p: list[float | None] = field(init=False)  # the sign tests' Holm-corrected p
+    primary: PairedComparison | None = field(init=False)
+    note: str = field(init=False)  # the footnote of the rows at chance
+    expected: dict[str, int] = field(init=False)  # cells per grid
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.paper_diffs = paper_differences(self.paper)
         self.lr = chosen_lr(self.probe)
         self.transfers = transfers_of(GRIDS["cpu"], self.present)
@@ -1011,7 +1039,7 @@ class Results:
         return cls(present, paper_figures(), load("cpu"), load("vgg19-lr"), load("digitnet"),
                    load("vgg19-probe"), load("gpu"))  # fmt: skip
 
-    def figure(self):
+    def figure(self) -> Figure:
         labels, rows = heatmap_rows(
             {**self.cpu_diffs, **differences(self.vgg)},
             differences(self.converged).get(Model("digitnet"), {}),
