@@ -1051,7 +1051,7 @@ class Results:
 
 def cpu_section(r: Results) -> list[str]:
     grid = GRIDS["cpu"]
-    both = r.cpu + r.vgg
+    both = sorted(r.cpu + r.vgg, key=lambda f: _order(f.record))
     minutes = sum(f.record.wall_seconds for f in both) / 60
     parts = [
         f"{grid.description}. {len(r.cpu)} of {r.expected['cpu']} cells, and {len(r.vgg)} of "

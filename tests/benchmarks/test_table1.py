@@ -263,3 +263,29 @@ def test_direction_summary_says_where_we_go_against_the_paper():
     assert "**against the paper's** on M→U (NeuRN higher for 1 of 3 here" in text
     assert "U→M" not in text
     assert table1.direction_summary([split]) == ""
+
+
+def test_the_vgg19_rows_at_the_probes_rate_sit_beside_vgg19():
+    targets = {"usps": 0.5, "mnist_m": 0.3, "syn_render": 0.2}
+    results = table1.Results(
+        PRESENT,
+        {},
+        cpu=[
+            *pair("xception", "mnist", targets, targets),
+            *pair("vgg19", "mnist", targets, targets),
+        ],
+        vgg=pair("vgg19", "mnist", targets, targets, lr=3e-5),
+        converged=[],
+        probe=[finished("vgg19", False, "mnist", {"mnist": 0.6}, lr=3e-5)],
+        gpu=[],
+    )
+    assert results.lr == 3e-5 and results.expected["vgg19-lr"] == 6
+    text = "\n".join(table1.cpu_section(results))
+    rows = [
+        line.split(" | ")[0].lstrip("| ") for line in text.splitlines() if line.startswith("| ")
+    ]
+    models = [row for row in rows if row != "model"]
+    assert models == [
+        "VGG19", "VGG19+NeuRN", "VGG19 (lr 3e-05)", "VGG19 (lr 3e-05)+NeuRN",
+        "Xception", "Xception+NeuRN",
+    ]  # fmt: skip
