@@ -784,19 +784,29 @@ def steps_text(finished: list[Finished]) -> str:
     return f"{span([f.record.steps_run for f in finished])} optimizer steps per cell; "
 
 
+def chance_models(finished: list[Finished]) -> dict[Model, bool]:
+    """The models with a cell at chance: True when every cell of theirs is."""
+    cells: dict[Model, list[bool]] = {}
+    for item in finished:
+        cells.setdefault(model_of(item.record), []).append(at_chance(item))
+    return {model: all(flags) for model, flags in cells.items() if any(flags)}
+
+
 def heatmap_rows(
     diffs: dict[Model, dict[Transfer, float]],
     converged: dict[Transfer, float],
-    chance: set[Model] = frozenset(),
+    chance: dict[Model, bool] | None = None,
     extra: Sequence[Model] = (),
 ) -> tuple[list[str], list[dict]]:
     """The figure's rows: every backbone at the recipe's rate, the models of ``diffs`` and
     ``extra`` (VGG19 at the probe's rate), then the converged DigitNet; a model in
-    ``chance`` is marked †."""
+    ``chance`` (see ``chance_models``) is marked †."""
     from neurn_keras import backbones
 
     models = sorted({*(Model(b) for b in backbones.NAMES), *diffs, *extra}, key=Model.order)
-    labels = [m.label() + (" † (at chance)" if m in chance else "") for m in models]
+    chance = chance or {}
+    marks = {True: " † (at chance)", False: " † (at chance on some sources)"}
+    labels = [m.label() + marks.get(chance.get(m), "") for m in models]
     rows = [diffs.get(m, {}) for m in models]
     return [*labels, "DigitNet to convergence (seed mean)"], [*rows, converged]
 
@@ -1043,7 +1053,7 @@ class Results:
         labels, rows = heatmap_rows(
             {**self.cpu_diffs, **differences(self.vgg)},
             differences(self.converged).get(Model("digitnet"), {}),
-            chance={model_of(f.record) for f in self.cpu + self.vgg if at_chance(f)},
+            chance=chance_models(self.cpu + self.vgg),
             extra=[] if self.lr is None else [Model("vgg19", self.lr)],
         )
         return heatmap_figure(labels, self.transfers, heatmap_matrix(rows, self.transfers))

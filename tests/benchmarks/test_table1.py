@@ -222,11 +222,12 @@ def test_heatmap_rows_and_matrix():
     labels, rows = table1.heatmap_rows(
         diffs,
         {("mnist", "mnist_m"): 1.5},
-        chance={table1.Model("vgg19")},
+        chance={table1.Model("vgg19"): True, table1.Model("vit"): False},
         extra=[table1.Model("vgg19", 3e-5)],
     )
     assert len(labels) == len(backbones.NAMES) + 2
     assert labels[1:3] == ["VGG19 † (at chance)", "VGG19 (lr 3e-05)"]
+    assert "ViT † (at chance on some sources)" in labels
     assert labels[-1].startswith("DigitNet to convergence")
     columns = [("mnist", "usps"), ("mnist", "mnist_m")]
     matrix = table1.heatmap_matrix(rows, columns)
@@ -240,6 +241,10 @@ def test_heatmap_rows_and_matrix():
 def test_rows_at_chance_are_marked_and_explained():
     cells = pair("vgg19", "mnist", {"usps": 0.1}, {"usps": 0.1})
     cells = [table1.Finished(c.record, [{"accuracy": 0.11}], {}) for c in cells]
+    learning = pair("vgg19", "usps", {"mnist": 0.5}, {"mnist": 0.6})
+    assert table1.chance_models(cells) == {table1.Model("vgg19"): True}
+    assert table1.chance_models(cells + learning) == {table1.Model("vgg19"): False}
+    assert table1.chance_models(learning) == {}
     assert table1.mark(cells[0]) == "VGG19 †"
     note = table1.chance_note(cells, 3e-5)
     assert "VGG19, VGG19+NeuRN" in note and "BatchNormalization" in note
