@@ -38,7 +38,7 @@ from neurn_keras.files import save_figure
 
 CELLS = ROOT / "docs" / "results" / "dg_baselines"
 FIGURE = ROOT / "docs" / "results" / "dg_baselines.png"
-PUBLISHED = ROOT.parent / "shared" / "reference" / "digits10k_published.csv"
+PUBLISHED = ROOT / "data" / "reference" / "digits10k_published.csv"
 SEEDS = (0, 1, 2)
 TARGETS = ("usps", "mnist_m", "syn_render", "svhn")
 TARGET_LABELS = {"usps": "M→U", "mnist_m": "M→MM", "syn_render": "M→syn_render (ours)",

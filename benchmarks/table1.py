@@ -1,34 +1,63 @@
-"""The paper's Table 1 on every backbone, with and without NeuRN -> docs/results/table1.md
+"""The paper's Table 1 on every transfer our data allows -> docs/results/table1.md
 
-Two grids of ``python -m neurn_keras.train`` runs, resumable cell by cell (run this
-script again and only the missing cells are trained; finished cells are kept in
-``docs/results/table1/<grid>/``, so the page can always be regenerated from the repo):
+Grids of ``python -m neurn_keras.train`` runs, resumable cell by cell (run this script
+again and only the missing cells are trained). Each finished cell is kept as one file in
+``docs/results/table1/<grid>/``, and the page (with ``table1_heatmap.png`` and the
+README's section) is generated from those files alone:
 
-- ``cpu``: every backbone of ``neurn_keras.backbones``, in its order, with and without
-  NeuRN (k=5, reflect), source MNIST (its first 10,000 training images), targets USPS,
-  MNIST-M and syn_render, one seed, a budget that fits about 90 minutes of a 2-core CPU
-  (below).
-- ``full``: the paper's grid: every backbone, with and without NeuRN, every source
-  present (MNIST, USPS, MNIST-M; SVHN when its files exist), every other domain as a
-  target, the recipe (Adam 1e-3, batch 256, early stopping with patience 5, at most 100
-  epochs, Precise BN on 8,192 images), seeds 0, 1, 2. Meant for a GPU: run it in
-  slices with ``--max-minutes`` and bring the cell files back.
+- ``cpu``: the snapshot. Every backbone of ``neurn_keras.backbones``, with and without
+  NeuRN (k=5, reflect), on sources MNIST, USPS and MNIST-M (each source's targets: the
+  other two and syn_render), 2 epochs, each source's first 10,000 training images,
+  2,000 test images per domain, seed 0: about 90 minutes per source on a 2-core CPU.
+- ``digitnet``: DigitNet with and without NeuRN to convergence (the recipe: early
+  stopping with patience 5, at most 100 epochs) on the cpu grid's data, seeds 0, 1, 2,
+  the three sources: 18 runs. DigitNet is the one backbone a 2-core CPU trains to
+  convergence in minutes; its NeuRN − plain, averaged over the six transfers, is the
+  page's primary comparison.
+- ``vgg19-probe``: VGG19 without NeuRN on 3,000 MNIST images for 3 epochs at a few
+  learning rates below the recipe's 1e-3 (at which it never leaves chance).
+- ``vgg19-lr``: VGG19 with and without NeuRN on the cpu grid's budget at the learning
+  rate the probe chose (``chosen_lr``: read from the probe's cells, never typed): 6 cells.
+- ``gpu``: the paper's grid: every backbone with and without NeuRN, every source present
+  with all its training images, every other domain as a target, the recipe (Adam 1e-3,
+  batch 256, early stopping with patience 5, at most 100 epochs, Precise BN on 8,192
+  images), seeds 0, 1, 2 (seed 0 of every cell first). Meant for a GPU under JAX, in
+  slices.
 
     python -m benchmarks.table1 --grid cpu                  # run (resumable), then the page
+    python -m benchmarks.table1 --grid digitnet             # 18 runs to convergence
+    python -m benchmarks.table1 --grid vgg19-probe          # then --grid vgg19-lr
     python -m benchmarks.table1 --report-only --update-readme
-    KERAS_BACKEND=jax python -m benchmarks.table1 --grid full --max-minutes 8 \\
-        --cells-dir $OUT/table1/full                        # one slice on the GPU machine
+
+On the GPU machine (the repository with ``.device/`` packed by
+``../shared/tools/device-pack``, run from its root; ``setup.sh`` installs Keras, selects
+JAX and points ``NEURN_DATA_DIR`` at the packed data), one slice is one call::
+
+    source .device/setup.sh && mkdir -p $OUT/gpu && \\
+        { cp docs/results/table1/gpu/*.json $OUT/gpu/ 2>/dev/null || true; } && \\
+        python -m benchmarks.table1 --grid gpu --max-minutes 5 --cells-dir $OUT/gpu \\
+        --runs-dir /tmp/runs --no-report
+
+The committed cells are copied in first, so they are skipped; each new cell is written to
+``$OUT/gpu`` the moment it finishes, so a call cut off by its time limit still brings back
+every finished cell (the one in progress is lost and starts again next time).
+``--max-minutes`` starts no new cell after that many minutes: leave the call's limit
+room for the last one. Copy what comes back into ``docs/results/table1/gpu/``, commit
+it, and rebuild the page here with ``--report-only --update-readme``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks._grid import CellStore, Finished, batchnorm_check, percent, run_cells
 from benchmarks._report import (
@@ -39,15 +68,50 @@ from benchmarks._report import (
     write_page,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from neurn_keras.training.tables import PairedComparison
+
 DOMAINS = ("mnist", "usps", "svhn", "mnist_m")
-REFERENCE = ROOT.parent / "shared" / "reference" / "paper_table1.csv"
+NAMES = {"mnist": "MNIST", "usps": "USPS", "svhn": "SVHN", "mnist_m": "MNIST-M"}
+RENDERED = "syn_render"
+REFERENCE = ROOT / "data" / "reference" / "paper_table1.csv"
 CELLS = ROOT / "docs" / "results" / "table1"
+PAGE = ROOT / "docs" / "results" / "table1.md"
+FIGURE = ROOT / "docs" / "results" / "table1_heatmap.png"
 SOURCE_BAR = 0.90
-"""Every backbone should learn MNIST: source test accuracy at least 90% in inference mode."""
+"""Every backbone should learn its source: source test accuracy at least 90% in inference
+mode (the models below it are listed with the numbers that say why)."""
+CHANCE = 0.15
+"""Ten classes: a training accuracy below this is no learning at all (rows marked †)."""
+ALPHA = 0.05
+"""A Holm-corrected p below this is starred and called significant."""
+GPU_CALL = (
+    "source .device/setup.sh && mkdir -p $OUT/gpu && { cp docs/results/table1/gpu/*.json "
+    "$OUT/gpu/ 2>/dev/null || true; } && python -m benchmarks.table1 --grid gpu "
+    "--max-minutes 5 --cells-dir $OUT/gpu --runs-dir /tmp/runs --no-report"
+)
+"""One slice of the gpu grid on the GPU machine (the module docstring says more)."""
+RECIPE_LR = 0.001
+"""The recipe's Adam learning rate (the paper's)."""
+PROBE_BAR = 0.5
+"""The VGG19 probe: a learning rate qualifies when MNIST test accuracy reaches this."""
+AT_CHANCE_WHY = {
+    "vgg19": (
+        "VGG19 has no BatchNormalization, 19 weight layers and random initial weights here "
+        "(the paper started from ImageNet weights); under the recipe's Adam at lr 1e-3 it "
+        "never leaves chance"
+    ),
+}
+"""Why a backbone's recipe rows sit at chance, for the footnote under the tables."""
 
 
 @dataclass(frozen=True)
 class Grid:
+    """One grid of cells: every backbone × learning rate × source × seed × input norm."""
+
     name: str
     sources: tuple[str, ...]
     seeds: tuple[int, ...]
@@ -57,37 +121,58 @@ class Grid:
     precise_bn: int
     domains: tuple[str, ...]  # a source's targets: the other domains present, then syn_render
     description: str
+    backbones: tuple[str, ...] | None = None  # None: every backbone, in Table 1's order
+    input_norms: tuple[str, ...] = ("none", "neurn")
+    lrs: tuple[float, ...] | None = (RECIPE_LR,)  # None: the learning rate the probe chose
+    with_targets: bool = True  # False: the source's own test set only
+    seed_major: bool = False  # seed 0 of every cell first, so a partial grid covers all
 
-    def targets(self, source: str, present: list[str]) -> tuple[str, ...]:
+    def targets(self, source: str, present: Sequence[str]) -> tuple[str, ...]:
+        if not self.with_targets:
+            return ()
         others = [d for d in self.domains if d != source and d in present]
-        return (*others, "syn_render")
+        return (*others, RENDERED)
 
-    def cells(self, present: list[str]):
+    def cells(self, present: Sequence[str], lrs: tuple[float, ...] | None = None) -> list:
+        """The grid's ``RunConfig``s, in the order they run (``lrs`` replaces the grid's)."""
         from neurn_keras import backbones
         from neurn_keras.training import RunConfig
 
-        cells = []
-        for backbone in backbones.NAMES:
-            for source in (s for s in self.sources if s in present):
-                targets = self.targets(source, present)
-                for seed in self.seeds:
-                    for input_norm in ("none", "neurn"):
-                        cells.append(
-                            RunConfig(
-                                backbone=backbone,
-                                input_norm=input_norm,
-                                source=source,
-                                targets=targets,
-                                epochs=self.epochs,
-                                train_limit=self.train_limit,
-                                test_limit=self.test_limit,
-                                precise_bn=self.precise_bn,
-                                seed=seed,
-                            )
-                        )
-        return cells
+        lrs = lrs or self.lrs
+        if not lrs:
+            raise ValueError(f"grid {self.name!r} takes its learning rate from the VGG19 probe")
+        keys = [
+            (seed, backbone, lr, source)
+            for backbone in self.backbones or backbones.NAMES
+            for lr in lrs
+            for source in self.sources
+            if source in present
+            for seed in self.seeds
+        ]
+        if self.seed_major:
+            keys.sort(key=lambda key: key[0])  # stable: the rest of the order is kept
+        return [
+            RunConfig(
+                backbone=backbone,
+                input_norm=input_norm,
+                source=source,
+                targets=self.targets(source, present),
+                epochs=self.epochs,
+                lr=lr,
+                train_limit=self.train_limit,
+                test_limit=self.test_limit,
+                precise_bn=self.precise_bn,
+                seed=seed,
+            )
+            for seed, backbone, lr, source in keys
+            for input_norm in self.input_norms
+        ]
 
 
+CPU_DATA = (
+    "each source's first 10,000 training images (90% trained on, 10% held out for early "
+    "stopping; USPS has 7,291 in all), the first 2,000 test images of each domain"
+)
 GRIDS = {
     "cpu": Grid(
         "cpu",
@@ -99,17 +184,71 @@ GRIDS = {
         precise_bn=2048,
         domains=("mnist", "usps", "mnist_m"),
         description=(
-            "source MNIST, its first 10,000 training images (9,000 trained on, 1,000 held "
-            "out for early stopping), the recipe (Adam 1e-3, batch 256, early stopping with "
-            "patience 5) but **at most 2 epochs**, Precise BN on "
-            "2,048 training images before every validation, the first 2,000 test images "
-            "of each domain, seed 0, TensorFlow backend: a budget meant for a 2-core CPU "
-            "(each cell's minutes are in the table; the cells ran while other work shared "
-            "the cores, so images/s are lower than on an idle machine)"
+            f"Sources MNIST, USPS and MNIST-M, {CPU_DATA}, the recipe (Adam 1e-3, batch "
+            "256, early stopping with patience 5) but **at most 2 epochs**, Precise BN on "
+            "2,048 training images before every validation, seed 0, TensorFlow backend: a "
+            "budget meant for a 2-core CPU, a snapshot in which several backbones are still "
+            "learning (each cell's minutes are in the tables; the cells ran while other "
+            "work shared the cores, so images/s are lower than on an idle machine)"
         ),
     ),
-    "full": Grid(
-        "full",
+    "digitnet": Grid(
+        "digitnet",
+        sources=("mnist", "usps", "mnist_m"),
+        seeds=(0, 1, 2),
+        epochs=100,
+        train_limit=10000,
+        test_limit=2000,
+        precise_bn=2048,
+        domains=("mnist", "usps", "mnist_m"),
+        description=(
+            f"DigitNet with and without NeuRN (k=5, reflect) on sources MNIST, USPS and "
+            f"MNIST-M, {CPU_DATA}, the full recipe: Adam 1e-3, batch 256, early stopping "
+            "on validation accuracy with patience 5, at most 100 epochs, the best epoch "
+            "kept; seeds 0, 1, 2. DigitNet is the one backbone a 2-core CPU trains to "
+            "convergence in minutes (it has no BatchNormalization, so Precise BN does "
+            "nothing)"
+        ),
+        backbones=("digitnet",),
+        seed_major=True,
+    ),
+    "vgg19-probe": Grid(
+        "vgg19-probe",
+        sources=("mnist",),
+        seeds=(0,),
+        epochs=3,
+        train_limit=3000,
+        test_limit=2000,
+        precise_bn=2048,
+        domains=(),
+        description=(
+            "VGG19 without NeuRN, source MNIST, its first 3,000 training images (2,700 "
+            "trained on), 3 epochs of Adam, batch 256, seed 0, the first 2,000 MNIST test "
+            "images, at learning rates below the recipe's 1e-3"
+        ),
+        backbones=("vgg19",),
+        input_norms=("none",),
+        lrs=(3e-4, 1e-4, 3e-5, 1e-5),
+        with_targets=False,
+    ),
+    "vgg19-lr": Grid(
+        "vgg19-lr",
+        sources=("mnist", "usps", "mnist_m"),
+        seeds=(0,),
+        epochs=2,
+        train_limit=10000,
+        test_limit=2000,
+        precise_bn=2048,
+        domains=("mnist", "usps", "mnist_m"),
+        description=(
+            "VGG19 with and without NeuRN on the cpu grid's sources, data and budget, at "
+            "the learning rate the probe chose instead of the recipe's 1e-3"
+        ),
+        backbones=("vgg19",),
+        lrs=None,
+    ),
+    "gpu": Grid(
+        "gpu",
         sources=DOMAINS,
         seeds=(0, 1, 2),
         epochs=100,
@@ -118,10 +257,13 @@ GRIDS = {
         precise_bn=8192,
         domains=DOMAINS,
         description=(
-            "every source present with all its training images, every other domain as a "
-            "target, the recipe (Adam 1e-3, batch 256, early stopping with patience 5, at "
-            "most 100 epochs), Precise BN on 8,192 images, seeds 0, 1, 2"
+            "The paper's grid on a GPU under JAX: every backbone with and without NeuRN, "
+            "every source present with all its training images, every other domain (and "
+            "syn_render) as a target with its full test set, the recipe (Adam 1e-3, batch "
+            "256, early stopping with patience 5, at most 100 epochs), Precise BN on 8,192 "
+            "images, seeds 0, 1, 2"
         ),
+        seed_major=True,
     ),
 }
 
@@ -140,6 +282,25 @@ def present_domains() -> list[str]:
     return found
 
 
+def grid_cells(name: str, present: Sequence[str], probe: list[Finished] | None = None) -> list:
+    """The cells of grid ``name``; ``vgg19-lr``'s at the probe's choice (none before it)."""
+    grid = GRIDS[name]
+    if grid.lrs is not None:
+        return grid.cells(present)
+    if probe is None:
+        probe = CellStore(CELLS / "vgg19-probe").load()
+    lr = chosen_lr(probe)
+    return [] if lr is None else grid.cells(present, (lr,))
+
+
+def chosen_lr(probe: list[Finished], bar: float = PROBE_BAR) -> float | None:
+    """The probe's learning rate with the highest source test accuracy, if that reaches
+    ``bar`` (ties: the larger rate); None when none does."""
+    scored = [(f.record.accuracy[f.record.source], lr_of(f.record)) for f in probe]
+    passing = [item for item in scored if item[0] >= bar]
+    return max(passing)[1] if passing else None
+
+
 def paper_figures() -> dict[tuple[str, bool], dict[str, float]]:
     """``{(backbone, neurn): {"mnist->usps": 74.2, ...}}`` from the paper's Table 1."""
     if not REFERENCE.is_file():
@@ -154,91 +315,397 @@ def paper_figures() -> dict[tuple[str, bool], dict[str, float]]:
     }
 
 
-# ------------------------------------------------------------------------------- the page
+def paper_key(transfer: tuple[str, str]) -> str:
+    return f"{transfer[0]}->{transfer[1]}"
+
+
+def paper_differences(paper) -> dict[str, dict[str, float]]:
+    """``{"mnist->usps": {backbone: NeuRN − plain in points}}`` from the paper's table."""
+    out: dict[str, dict[str, float]] = {}
+    for (backbone, neurn), figures in paper.items():
+        if not neurn or (backbone, False) not in paper:
+            continue
+        for key, value in figures.items():
+            out.setdefault(key, {})[backbone] = value - paper[(backbone, False)][key]
+    return out
+
+
+# ------------------------------------------------------------------------------ the numbers
+
+Transfer = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A pair of rows: one backbone at one learning rate, with and without NeuRN."""
+
+    backbone: str
+    lr: float = RECIPE_LR
+
+    @property
+    def recipe(self) -> bool:
+        return self.lr == RECIPE_LR
+
+    def label(self) -> str:
+        from neurn_keras.training.tables import backbone_label
+
+        extra = "" if self.recipe else f" (lr {lr_text(self.lr)})"
+        return backbone_label(self.backbone) + extra
+
+    def order(self) -> tuple[int, float]:
+        from neurn_keras import backbones
+
+        return (backbones.order(self.backbone), -self.lr)
+
+
+def lr_text(lr: float) -> str:
+    """``3e-05``: a learning rate as the tables print it."""
+    return f"{lr:.0e}"
+
+
+def lr_of(record) -> float:
+    return float(record.config.get("lr", RECIPE_LR))
+
+
+def model_of(record) -> Model:
+    return Model(record.backbone, lr_of(record))
 
 
 def label(record) -> str:
-    from neurn_keras.training.tables import backbone_label
-
-    return backbone_label(record.backbone) + ("+NeuRN" if record.neurn else "")
+    return model_of(record).label() + ("+NeuRN" if record.neurn else "")
 
 
-def mean(values):
-    values = [v for v in values if v is not None]
-    return statistics.fmean(values) if values else None
+def transfers_of(grid: Grid, present: Sequence[str]) -> list[Transfer]:
+    """Every (source, target) of a grid, sources in its order, targets in theirs."""
+    return [(s, t) for s in grid.sources if s in present for t in grid.targets(s, present)]
 
 
-def cpu_table(finished: list[Finished], paper) -> str:
-    """One row per model: source accuracy (inference and batch statistics), each target
-    beside the paper's figure, and how the run went."""
-    targets = ("usps", "mnist_m", "syn_render")
-    header = [
-        "model", "M (source) %", "with batch statistics %",
-        "M→U %", "paper M→U", "M→MM %", "paper M→MM", "M→syn_render (ours) %",
-        "epochs", "best epoch", "train images/s", "minutes",
-    ]  # fmt: skip
+def differences(finished: list[Finished]) -> dict[Model, dict[Transfer, float]]:
+    """NeuRN − plain in percentage points per model and transfer, averaged over the seeds
+    that both have (a transfer without both runs is left out)."""
+    runs: dict[tuple, dict[int, dict]] = {}
+    for item in finished:
+        record = item.record
+        key = (model_of(record), record.source, record.neurn)
+        runs.setdefault(key, {})[record.seed] = record.accuracy
+    out: dict[Model, dict[Transfer, float]] = {}
+    for (model, source, neurn), with_neurn in runs.items():
+        plain = runs.get((model, source, False))
+        seeds = sorted(set(with_neurn) & set(plain or ()))
+        if not neurn or not seeds:
+            continue
+        targets = [t for t in with_neurn[seeds[0]] if t != source]
+        for target in targets:
+            values = [
+                100 * (with_neurn[s][target] - plain[s][target])
+                for s in seeds
+                if target in with_neurn[s] and target in plain[s]
+            ]
+            if values:
+                out.setdefault(model, {})[(source, target)] = statistics.fmean(values)
+    return out
+
+
+def sign_test(higher: int, lower: int) -> float | None:
+    """Two-sided exact sign test (binomial, p = 1/2) of ``higher`` against ``lower``."""
+    if higher + lower == 0:
+        return None
+    from scipy.stats import binomtest
+
+    return float(binomtest(higher, higher + lower, 0.5).pvalue)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """NeuRN − plain on one transfer across backbones (points), beside the paper's signs."""
+
+    transfer: Transfer
+    deltas: dict[str, float]  # backbone -> ours
+    paper: dict[str, float]  # backbone -> the paper's (backbones it has)
+
+    @property
+    def higher(self) -> int:
+        return sum(d > 0 for d in self.deltas.values())
+
+    @property
+    def lower(self) -> int:
+        return sum(d < 0 for d in self.deltas.values())
+
+    @property
+    def ties(self) -> int:
+        return sum(d == 0 for d in self.deltas.values())
+
+    @property
+    def p_value(self) -> float | None:
+        return sign_test(self.higher, self.lower)
+
+    @property
+    def agreement(self) -> tuple[int, int]:
+        """(agree, compared): backbones where both signs are nonzero, and those equal."""
+        both = [(d, self.paper[b]) for b, d in self.deltas.items() if b in self.paper]
+        both = [(d, p) for d, p in both if d != 0 and p != 0]
+        return sum((d > 0) == (p > 0) for d, p in both), len(both)
+
+    @property
+    def paper_higher(self) -> tuple[int, int]:
+        return sum(p > 0 for p in self.paper.values()), len(self.paper)
+
+
+def verdicts(
+    diffs: dict[Model, dict[Transfer, float]],
+    transfers: Sequence[Transfer],
+    paper_diffs: dict[str, dict[str, float]],
+) -> list[Verdict]:
+    """One verdict per transfer over the recipe's models (other learning rates left out)."""
+    out = []
+    for transfer in transfers:
+        deltas = {m.backbone: d[transfer] for m, d in diffs.items() if m.recipe and transfer in d}
+        out.append(Verdict(transfer, deltas, paper_diffs.get(paper_key(transfer), {})))
+    return out
+
+
+def records_of(finished: list[Finished]) -> list:
+    return [f.record for f in finished]
+
+
+def real_targets(record) -> list[str]:
+    """The run's targets that are the paper's domains (syn_render left out)."""
+    return [t for t in record.accuracy if t != record.source and t in DOMAINS]
+
+
+def primary_comparison(finished: list[Finished]) -> PairedComparison | None:
+    """DigitNet+NeuRN − DigitNet, each run's accuracy averaged over its real targets (the
+    paper's transfers), paired by (source, seed); a ``PairedComparison`` or None."""
+    from neurn_keras.training.tables import PairedComparison
+
+    runs = {(f.record.source, f.record.seed, f.record.neurn): f.record for f in finished}
+    pairs = sorted((s, seed) for s, seed, n in runs if n and (s, seed, False) in runs)
+    if not pairs:
+        return None
+
+    def value(record) -> float:
+        return statistics.fmean(record.accuracy[t] for t in real_targets(record))
+
+    return PairedComparison(
+        "digitnet",
+        "DigitNet+NeuRN",
+        "DigitNet",
+        ("six transfers", "average"),
+        tuple(range(len(pairs))),
+        tuple(value(runs[(s, seed, False)]) for s, seed in pairs),
+        tuple(value(runs[(s, seed, True)]) for s, seed in pairs),
+    )
+
+
+def interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
+    """The t confidence interval of the mean of ``values`` (None with fewer than two)."""
+    if len(values) < 2:
+        return None
+    from scipy.stats import t
+
+    half = t.ppf(0.5 + level / 2, len(values) - 1) * statistics.stdev(values)
+    half /= math.sqrt(len(values))
+    centre = statistics.fmean(values)
+    return centre - half, centre + half
+
+
+def digitnet_tests(finished: list[Finished]) -> list[PairedComparison]:
+    """DigitNet+NeuRN against DigitNet per transfer, paired t-tests over seeds."""
+    from neurn_keras.training.tables import build_table, paired_comparisons
+
+    if not finished:
+        return []
+    return paired_comparisons(build_table(records_of(finished)))
+
+
+def exploratory_family(
+    tests: list[PairedComparison], verdict_list: list[Verdict]
+) -> tuple[list[float | None], list[float | None]]:
+    """Holm over every exploratory test of the page together: the per-transfer t-tests and
+    the sign tests. Returns the adjusted p-values of each, in their order."""
+    from neurn_keras.training.tables import holm_adjusted
+
+    adjusted = holm_adjusted([c.p_value for c in tests] + [v.p_value for v in verdict_list])
+    return adjusted[: len(tests)], adjusted[len(tests) :]
+
+
+def heatmap_matrix(rows: Sequence[dict], columns: Sequence[Transfer]) -> np.ndarray:
+    """Rows × columns of NeuRN − plain (points), NaN where a row lacks the transfer."""
+    import numpy as np
+
+    return np.array([[row.get(c, np.nan) for c in columns] for row in rows], dtype=float)
+
+
+# ------------------------------------------------------------------------------- the page
+
+
+def p_text(p: float | None, star: bool = False) -> str:
+    if p is None:
+        return "–"
+    return f"{p:.3f}" + (" *" if star and p < ALPHA else "")
+
+
+def at_chance(item: Finished) -> bool:
+    trained = (item.history[-1] if item.history else {}).get("accuracy")
+    return trained is not None and trained < CHANCE
+
+
+def mark(item: Finished) -> str:
+    return label(item.record) + (" †" if at_chance(item) else "")
+
+
+def chance_note(finished: list[Finished], lr: float | None) -> str:
+    """The footnote for the rows marked †: which, and why, from their records."""
+    flagged = [f for f in finished if at_chance(f)]
+    if not flagged:
+        return ""
+    names = ", ".join(dict.fromkeys(label(f.record) for f in flagged))
+    text = (
+        f"† At chance: last-epoch training accuracy below {100 * CHANCE:.0f}% (ten "
+        f"classes): {names}."
+    )
+    for backbone, why in AT_CHANCE_WHY.items():
+        if any(f.record.backbone == backbone and model_of(f.record).recipe for f in flagged):
+            text += f" {why}."
+            if backbone == "vgg19" and lr is not None:
+                text += (
+                    f" The rows VGG19 (lr {lr_text(lr)}) are the same network at the learning "
+                    "rate the probe chose (see *VGG19* below)."
+                )
+    return text
+
+
+def source_table(finished: list[Finished], source: str, targets: Sequence[str], paper: dict) -> str:
+    """One row per model trained on ``source``: its own test accuracy (inference and batch
+    statistics), each target beside the paper's figure, and how the run went."""
+    from neurn_keras.training.tables import domain_label, transfer_label
+
+    published = {key for figures in paper.values() for key in figures}
+    header = ["model", f"{domain_label(source)} (source) %", "with batch statistics %"]
+    for target in targets:
+        header.append(f"{transfer_label((source, target))} %")
+        if paper_key((source, target)) in published:
+            header.append(f"paper {transfer_label((source, target))}")
+    header += ["epochs", "best epoch", "train images/s", "minutes"]
     rows = []
     for item in finished:
         record, check = item.record, item.checks.get("batchnorm", {})
-        figures = paper.get((record.backbone, record.neurn), {})
-        cells = [percent(record.accuracy.get(t)) for t in targets]
-        rows.append([
-            label(record), percent(record.accuracy["mnist"]),
+        figures = paper.get((record.backbone, record.neurn), {}) if model_of(record).recipe else {}
+        row = [
+            mark(item),
+            percent(record.accuracy[source]),
             percent(check.get("batch_statistics")) if check else "no BN",
-            cells[0], figures.get("mnist->usps", "–"), cells[1],
-            figures.get("mnist->mnist_m", "–"), cells[2],
-            record.epochs_run, record.best_epoch, f"{record.train_images_per_second:.0f}",
+        ]
+        for target in targets:
+            row.append(percent(record.accuracy.get(target)))
+            if paper_key((source, target)) in published:
+                row.append(figures.get(paper_key((source, target)), "–"))
+        row += [
+            record.epochs_run,
+            record.best_epoch,
+            f"{record.train_images_per_second:.0f}",
             f"{record.wall_seconds / 60:.1f}",
-        ])  # fmt: skip
+        ]
+        rows.append(row)
     return markdown_table(header, rows)
 
 
-def neurn_effect(finished: list[Finished]) -> str:
-    """Sentences from the records: where NeuRN helps, where it does not."""
-    by_model = {(f.record.backbone, f.record.neurn): f.record for f in finished}
-    lines = []
-    for target, name in (("usps", "M→U"), ("mnist_m", "M→MM"), ("syn_render", "M→syn_render")):
-        pairs = [
-            (backbone, by_model[(backbone, True)], by_model[(backbone, False)])
-            for backbone, neurn in by_model
-            if neurn and (backbone, False) in by_model
-        ]
-        if not pairs:
+def verdict_table(verdict_list: list[Verdict], adjusted: list[float | None]) -> str:
+    from neurn_keras.training.tables import transfer_label
+
+    header = [
+        "transfer", "NeuRN higher", "median Δ (pp)", "range Δ (pp)", "sign test p",
+        "p (Holm)", "sign as the paper's", "paper: NeuRN higher",
+    ]  # fmt: skip
+    rows = []
+    for verdict, p_holm in zip(verdict_list, adjusted, strict=True):
+        deltas = list(verdict.deltas.values())
+        agree, compared = verdict.agreement
+        paper_higher, paper_n = verdict.paper_higher
+        ties = f" ({verdict.ties} tie{'s' if verdict.ties != 1 else ''})" if verdict.ties else ""
+        if not deltas:
+            rows.append([transfer_label(verdict.transfer), "not run yet", *["–"] * 4,
+                         "–", f"{paper_higher} of {paper_n}" if paper_n else "–"])  # fmt: skip
             continue
-        deltas = {b: 100 * (n.accuracy[target] - p.accuracy[target]) for b, n, p in pairs}
-        better = sorted(b for b, d in deltas.items() if d > 0)
+        rows.append(
+            [
+                transfer_label(verdict.transfer),
+                f"{verdict.higher} of {len(deltas)}{ties}",
+                f"{statistics.median(deltas):+.1f}",
+                f"{min(deltas):+.1f} to {max(deltas):+.1f}",
+                p_text(verdict.p_value),
+                p_text(p_holm, star=True),
+                f"{agree} of {compared}" if compared else "–",
+                f"{paper_higher} of {paper_n}" if paper_n else "–",
+            ]
+        )
+    return markdown_table(header, rows)
+
+
+def verdict_lines(verdict_list: list[Verdict], adjusted: list[float | None]) -> str:
+    """One sentence per transfer, with the counts written "N of 11"."""
+    from neurn_keras.training.tables import transfer_label
+
+    lines = []
+    for verdict, p_holm in zip(verdict_list, adjusted, strict=True):
+        deltas = list(verdict.deltas.values())
+        if not deltas:
+            continue
+        agree, compared = verdict.agreement
+        ties = (
+            f", {verdict.ties} tie{'s' if verdict.ties != 1 else ''} left out of the test"
+            if verdict.ties
+            else ""
+        )
+        paper = f"; our sign agrees with the paper's for {agree} of {compared}" if compared else ""
         lines.append(
-            f"- {name}: NeuRN is higher for {len(better)} of {len(pairs)} backbones "
-            f"(median difference {statistics.median(deltas.values()):+.1f} pp; "
-            f"from {min(deltas.values()):+.1f} to {max(deltas.values()):+.1f})."
+            f"- {transfer_label(verdict.transfer)}: NeuRN is higher for {verdict.higher} of "
+            f"{len(deltas)} backbones{ties} (median {statistics.median(deltas):+.1f} pp, "
+            f"from {min(deltas):+.1f} to {max(deltas):+.1f}; sign test p = "
+            f"{p_text(verdict.p_value)}, Holm {p_text(p_holm)}){paper}."
         )
     return "\n".join(lines)
 
 
-CHANCE = 0.15
-"""Ten classes: a training accuracy below this is no learning at all."""
+def direction_summary(verdict_list: list[Verdict]) -> str:
+    """One sentence: on which transfers most backbones move the way the paper's do, and on
+    which against it (a transfer where either side is split evenly counts for neither)."""
+    from neurn_keras.training.tables import transfer_label
+
+    def direction(higher: int, lower: int) -> int:
+        return (higher > lower) - (higher < lower)
+
+    same, against = [], []
+    for v in verdict_list:
+        paper_higher, paper_n = v.paper_higher
+        ours = direction(v.higher, v.lower)
+        theirs = direction(paper_higher, sum(p < 0 for p in v.paper.values()))
+        if not v.deltas or not paper_n or not ours or not theirs:
+            continue
+        text = (
+            f"{transfer_label(v.transfer)} (NeuRN higher for {v.higher} of {len(v.deltas)} "
+            f"here, {paper_higher} of {paper_n} in the paper)"
+        )
+        (same if ours == theirs else against).append(text)
+    if not same and not against:
+        return ""
+    parts = []
+    if same:
+        parts.append("the same as in the paper's table on " + "; ".join(same))
+    if against:
+        parts.append("**against the paper's** on " + "; ".join(against))
+    return (
+        "The direction of most backbones (NeuRN higher, or lower) is " + ", and ".join(parts) + "."
+    )
 
 
-def diagnosis(item: Finished) -> str:
-    """Why a model is below the bar, in words, from its own numbers."""
-    trained = (item.history[-1] if item.history else {}).get("accuracy")
-    check = item.checks.get("batchnorm")
-    if check and check["batch_statistics"] - check["inference"] > 0.02:
-        return "its BatchNormalization moving statistics (inference well below batch statistics)"
-    if trained is not None and trained < CHANCE:
-        return "it did not learn at all (training accuracy at chance)"
-    if trained is not None and trained < SOURCE_BAR + 0.05:
-        return "still learning when the budget ended (training accuracy near or below the bar)"
-    return "it fits its training images but not MNIST's test set"
-
-
-def below_the_bar(finished: list[Finished]) -> str:
-    """Every model under 90% on its source's test set, with the numbers that say why."""
+def below_the_bar(finished: list[Finished], source: str) -> str:
+    """Every model under the bar on its source's test set, with the numbers that say why."""
     lines = []
     for item in finished:
         record = item.record
-        source = record.accuracy[record.source]
-        if source >= SOURCE_BAR:
+        accuracy = record.accuracy[record.source]
+        if accuracy >= SOURCE_BAR:
             continue
         last = item.history[-1] if item.history else {}
         check = item.checks.get("batchnorm")
@@ -253,17 +720,34 @@ def below_the_bar(finished: list[Finished]) -> str:
             )
         else:
             why += "; no BatchNormalization"
-        lines.append(f"- {label(record)}: {percent(source)}% — {why}: {diagnosis(item)}.")
+        lines.append(f"- {label(record)}: {percent(accuracy)}% — {why}: {diagnosis(item)}.")
+    if not finished:
+        return ""
+    name = NAMES.get(source, source)
     if not lines:
-        return f"Every model reaches {100 * SOURCE_BAR:.0f}% on MNIST's test set."
+        return f"Every model reaches {100 * SOURCE_BAR:.0f}% on {name}'s own test set."
     return (
-        f"Below {100 * SOURCE_BAR:.0f}% on MNIST's own test set (the source) after the "
+        f"Below {100 * SOURCE_BAR:.0f}% on {name}'s own test set (the source) after the "
         "CPU budget:\n\n" + "\n".join(lines)
     )
 
 
+def diagnosis(item: Finished) -> str:
+    """Why a model is below the bar, in words, from its own numbers."""
+    trained = (item.history[-1] if item.history else {}).get("accuracy")
+    check = item.checks.get("batchnorm")
+    if check and check["batch_statistics"] - check["inference"] > 0.02:
+        return "its BatchNormalization moving statistics (inference well below batch statistics)"
+    if trained is not None and trained < CHANCE:
+        return "it did not learn at all (training accuracy at chance)"
+    if trained is not None and trained < SOURCE_BAR + 0.05:
+        return "still learning when the budget ended (training accuracy near or below the bar)"
+    return "it fits its training images but not its source's test set"
+
+
 def batchnorm_gap(finished: list[Finished]) -> str:
-    gaps = [(label(f.record), f.checks["batchnorm"]) for f in finished if f.checks.get("batchnorm")]
+    gaps = [(f"{label(f.record)} on {NAMES.get(f.record.source)}", f.checks["batchnorm"])
+            for f in finished if f.checks.get("batchnorm")]  # fmt: skip
     if not gaps:
         return ""
 
@@ -274,12 +758,12 @@ def batchnorm_gap(finished: list[Finished]) -> str:
     within = sum(shortfall(c) <= 0.02 for _, c in gaps)
     if shortfall(worst[1]) <= 0:
         return (
-            f"BatchNormalization check (Precise BN on): in none of the {len(gaps)} models with "
+            f"BatchNormalization check (Precise BN on): in none of the {len(gaps)} cells with "
             "BatchNormalization is the source accuracy in inference mode below the accuracy "
             "with each test batch's own statistics."
         )
     return (
-        f"BatchNormalization check (Precise BN on): for {within} of the {len(gaps)} models "
+        f"BatchNormalization check (Precise BN on): for {within} of the {len(gaps)} cells "
         "with BatchNormalization, the source accuracy in inference mode is at most 2 points "
         "below (or above) the accuracy with each test batch's own statistics; the largest "
         f"shortfall is {worst[0]}'s ({percent(worst[1]['inference'])}% in inference against "
@@ -287,103 +771,423 @@ def batchnorm_gap(finished: list[Finished]) -> str:
     )
 
 
-def full_section(finished: list[Finished], expected: int) -> str:
-    if not finished:
-        return (
-            f"Not run yet ({expected} cells): no accelerator has been lent to the sessions "
-            "that ran this script so far. To run it: "
-            "`KERAS_BACKEND=jax python -m benchmarks.table1 --grid full` (resumable, in "
-            "slices with `--max-minutes`)."
-        )
-    from neurn_keras.training.tables import build_table, render_table
-
-    table = build_table([f.record for f in finished])
-    return f"{len(finished)} of {expected} cells.\n\n" + render_table(table, "md")
+def span(values: Sequence[int]) -> str:
+    """``"4"`` or ``"4 to 9"``: the range of ``values``."""
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low} to {high}"
 
 
 def steps_text(finished: list[Finished]) -> str:
     """How many optimizer steps the cells took, from their records."""
-    steps = sorted({f.record.steps_run for f in finished})
-    if not steps:
+    if not finished:
         return ""
-    span = str(steps[0]) if len(steps) == 1 else f"{steps[0]} to {steps[-1]}"
-    return f"{span} optimizer steps per cell; "
+    return f"{span([f.record.steps_run for f in finished])} optimizer steps per cell; "
+
+
+def chance_models(finished: list[Finished]) -> dict[Model, bool]:
+    """The models with a cell at chance: True when every cell of theirs is."""
+    cells: dict[Model, list[bool]] = {}
+    for item in finished:
+        cells.setdefault(model_of(item.record), []).append(at_chance(item))
+    return {model: all(flags) for model, flags in cells.items() if any(flags)}
+
+
+def heatmap_rows(
+    diffs: dict[Model, dict[Transfer, float]],
+    converged: dict[Transfer, float],
+    chance: dict[Model, bool] | None = None,
+    extra: Sequence[Model] = (),
+) -> tuple[list[str], list[dict]]:
+    """The figure's rows: every backbone at the recipe's rate, the models of ``diffs`` and
+    ``extra`` (VGG19 at the probe's rate), then the converged DigitNet; a model in
+    ``chance`` (see ``chance_models``) is marked †."""
+    from neurn_keras import backbones
+
+    models = sorted({*(Model(b) for b in backbones.NAMES), *diffs, *extra}, key=Model.order)
+    chance = chance or {}
+    marks = {True: " † (at chance)", False: " † (at chance on some sources)"}
+    labels = [m.label() + marks.get(chance.get(m), "") for m in models]
+    rows = [diffs.get(m, {}) for m in models]
+    return [*labels, "DigitNet to convergence (seed mean)"], [*rows, converged]
+
+
+def heatmap_figure(labels: list[str], columns: list[Transfer], matrix: np.ndarray) -> Figure:
+    """NeuRN − plain (points), diverging colours centred on 0, one block of columns per
+    source; the last row (the converged DigitNet) set apart by a line and bold."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from neurn_keras.training.tables import transfer_label
+
+    finite = np.abs(matrix[np.isfinite(matrix)])
+    limit = max(5.0, 5 * math.ceil(finite.max() / 5)) if finite.size else 5.0
+    colours = plt.get_cmap("RdBu").copy()
+    colours.set_bad("#e0e0e0")
+    figure, ax = plt.subplots(figsize=(1.05 * len(columns) + 3.6, 0.42 * len(labels) + 2.0))
+    image = ax.imshow(
+        np.ma.masked_invalid(matrix), cmap=colours, vmin=-limit, vmax=limit, aspect="auto"
+    )
+    for (i, j), value in np.ndenumerate(matrix):
+        text = "–" if not np.isfinite(value) else "0.0" if value == 0 else f"{value:+.1f}"
+        dark = np.isfinite(value) and abs(value) > 0.6 * limit
+        ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                color="white" if dark else "black")  # fmt: skip
+    ax.set_xticks(range(len(columns)), [transfer_label(c) for c in columns])
+    ax.tick_params(axis="x", labelrotation=35)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+    for j in range(1, len(columns)):
+        if columns[j][0] != columns[j - 1][0]:
+            ax.axvline(j - 0.5, color="black", linewidth=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.get_yticklabels()[-1].set_fontweight("bold")
+    ax.axhline(len(labels) - 1.5, color="black", linewidth=2)
+    bar = figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label("NeuRN − plain (percentage points)")
+    ax.set_title(
+        "NeuRN − plain, target test accuracy: CPU snapshot (2 epochs, seed 0)\n"
+        "and, below the line, DigitNet to convergence (mean over seeds); grey: not run yet",
+        fontsize=10,
+    )
+    return figure
+
+
+def probe_section(r: Results) -> str:
+    """The probe's cells, the rule that reads them, and the learning rate it chose."""
+    grid, probe, lr = GRIDS["vgg19-probe"], r.probe, r.lr
+    header = ["lr", "MNIST test %", "last-epoch training %", "best validation %", "epochs",
+              "minutes"]  # fmt: skip
+    rows = []
+    for item in sorted(probe, key=lambda f: -lr_of(f.record)):
+        record = item.record
+        last = item.history[-1] if item.history else {}
+        rows.append([
+            lr_text(lr_of(record)), percent(record.accuracy[record.source]),
+            percent(last.get("accuracy")), percent(record.best_val_accuracy),
+            record.epochs_run, f"{record.wall_seconds / 60:.1f}",
+        ])  # fmt: skip
+    rule = (
+        f"The rule (`chosen_lr`): the probe's learning rate with the highest MNIST test "
+        f"accuracy, provided it reaches {100 * PROBE_BAR:.0f}% (ties: the larger rate)."
+    )
+    if probe and r.cpu:
+        steps = [f.record.steps_run for f in probe]
+        rule += (
+            f" A probe cell takes {span(steps)} optimizer steps, a cell of the cpu grid "
+            f"{span([f.record.steps_run for f in r.cpu])}: a rate that learns in the probe "
+            "has more steps to learn in the grid. The probe's minutes were measured while "
+            "the cpu grid shared the two cores."
+        )
+    if lr is None:
+        choice = "No learning rate qualifies yet, so the grid `vgg19-lr` has no cells."
+    else:
+        choice = (
+            f"Chosen: **lr {lr_text(lr)}**. The grid `vgg19-lr` trains VGG19 with and without "
+            f"NeuRN at it on the cpu grid's budget: {len(r.vgg)} of {r.expected['vgg19-lr']} "
+            "cells (in the tables above as *VGG19 (lr …)*; "
+            "`python -m benchmarks.table1 --grid vgg19-lr`)."
+        )
+    return "\n\n".join(
+        [
+            f"{grid.description}: {len(probe)} of {r.expected['vgg19-probe']} cells "
+            f"(`python -m benchmarks.table1 --grid vgg19-probe`; the recipe's lr 1e-3 is "
+            "the cpu grid's VGG19 row).",
+            markdown_table(header, rows) if rows else "No probe cell has finished yet.",
+            rule,
+            choice,
+        ]
+    )
+
+
+def digitnet_section(
+    finished: list[Finished],
+    expected: int,
+    tests: list[PairedComparison],
+    adjusted: list[float | None],
+    primary: PairedComparison | None,
+) -> str:
+    from neurn_keras.training.tables import build_table, render_table, transfer_label
+
+    grid = GRIDS["digitnet"]
+    if not finished:
+        return (
+            f"{grid.description}. Not run yet (0 of {expected} runs): "
+            "`python -m benchmarks.table1 --grid digitnet`."
+        )
+    epochs = [f.record.epochs_run for f in finished]
+    best = [f.record.best_epoch or 0 for f in finished]
+    stopped = sum(f.record.stopped_early for f in finished)
+    minutes = statistics.fmean(f.record.wall_seconds / 60 for f in finished)
+    table = render_table(build_table(records_of(finished), source_columns=True), "md")
+    rows = [
+        [
+            transfer_label(c.transfer),
+            f"{100 * statistics.fmean(c.baseline):.2f}",
+            f"{100 * statistics.fmean(c.compared):.2f}",
+            ", ".join(f"{100 * d:+.1f}" for d in c.differences),
+            f"{100 * c.mean_difference:+.2f}",
+            p_text(c.p_value),
+            p_text(p, star=True),
+        ]
+        for c, p in zip(tests, adjusted, strict=True)
+    ]
+    header = ["transfer", "DigitNet %", "+NeuRN %", "per seed Δ (pp)", "mean Δ (pp)",
+              "p (paired t)", "p (Holm)"]  # fmt: skip
+    return "\n\n".join(
+        [
+            f"{grid.description}. {len(finished)} of {expected} runs; {stopped} of them "
+            f"stopped early; {span(epochs)} epochs per run (best epoch {span(best)}), "
+            f"{minutes:.1f} minutes per run on average.",
+            table.rstrip(),
+            primary_sentence(primary),
+            "Per transfer (exploratory): paired t-tests over seeds, Holm-corrected together "
+            "with the sign tests of the next section (every exploratory test of this page "
+            f"in one family; * p < {ALPHA:g}).",
+            markdown_table(header, rows),
+        ]
+    )
+
+
+def primary_sentence(primary: PairedComparison | None) -> str:
+    """The page's primary comparison in one sentence, or why it is not measured yet."""
+    if primary is None:
+        return (
+            "**Primary comparison** (DigitNet to convergence, NeuRN − plain averaged over the "
+            "six transfers): not measured yet."
+        )
+    diffs = [100 * d for d in primary.differences]
+    head = (
+        "**Primary comparison** (tested on its own): DigitNet+NeuRN − DigitNet to "
+        "convergence, each run's target accuracy averaged over its two real targets (so "
+        "over the six transfers M→U, M→MM, U→M, U→MM, MM→M, MM→U), paired by source and "
+        f"seed: {statistics.fmean(diffs):+.2f} pp over {len(diffs)} pairs"
+    )
+    ci = interval(diffs)
+    p = primary.p_value
+    if ci is None or p is None:
+        return head + "; a paired t-test needs at least 2 pairs with some spread."
+    outcome = (
+        ("NeuRN is higher" if statistics.fmean(diffs) > 0 else "NeuRN is lower")
+        if p < ALPHA
+        else "no significant difference"
+    )
+    return (
+        f"{head} (95% CI {ci[0]:+.2f} to {ci[1]:+.2f}; paired t-test over source × seed, "
+        f"p = {p:.3f}): {outcome}."
+    )
+
+
+def gpu_section(
+    finished: list[Finished], present: Sequence[str], paper_diffs: dict[str, dict[str, float]]
+) -> str:
+    grid = GRIDS["gpu"]
+    expected = len(grid.cells(present))
+    call = (
+        f"On the GPU machine, one slice per call: `{GPU_CALL}`; the cells that come back "
+        "go to `docs/results/table1/gpu/` (details in the script's docstring)."
+    )
+    if not finished:
+        return (
+            f"{grid.description}. Not run yet ({expected} cells): no accelerator has been "
+            f"lent to the sessions that ran this script so far. {call}"
+        )
+    from neurn_keras.training.tables import build_table, holm_adjusted, render_table
+
+    verdict_list = verdicts(differences(finished), transfers_of(grid, present), paper_diffs)
+    adjusted = holm_adjusted([v.p_value for v in verdict_list])
+    return "\n\n".join(
+        [
+            f"{grid.description}. {len(finished)} of {expected} cells. {call}",
+            render_table(build_table(records_of(finished)), "md").rstrip(),
+            "Per transfer across backbones (seed means; sign tests Holm-corrected within "
+            "this table):",
+            verdict_table(verdict_list, adjusted),
+        ]
+    )
+
+
+@dataclass
+class Results:
+    """Everything the page, the figure and the README section say, from the cell files."""
+
+    present: list[str]
+    paper: dict
+    cpu: list[Finished]
+    vgg: list[Finished]  # VGG19 at the probe's learning rate
+    converged: list[Finished]  # the digitnet grid
+    probe: list[Finished]
+    gpu: list[Finished]
+    paper_diffs: dict[str, dict[str, float]] = field(init=False)
+    lr: float | None = field(init=False)  # the probe's choice
+    transfers: list[Transfer] = field(init=False)
+    cpu_diffs: dict[Model, dict[Transfer, float]] = field(init=False)
+    verdicts: list[Verdict] = field(init=False)
+    tests: list[PairedComparison] = field(init=False)  # DigitNet per transfer
+    test_p: list[float | None] = field(init=False)  # their Holm-corrected p
+    sign_p: list[float | None] = field(init=False)  # the sign tests' Holm-corrected p
+    primary: PairedComparison | None = field(init=False)
+    note: str = field(init=False)  # the footnote of the rows at chance
+    expected: dict[str, int] = field(init=False)  # cells per grid
+
+    def __post_init__(self) -> None:
+        self.paper_diffs = paper_differences(self.paper)
+        self.lr = chosen_lr(self.probe)
+        self.transfers = transfers_of(GRIDS["cpu"], self.present)
+        self.cpu_diffs = differences(self.cpu)
+        self.verdicts = verdicts(self.cpu_diffs, self.transfers, self.paper_diffs)
+        self.tests = digitnet_tests(self.converged)
+        self.test_p, self.sign_p = exploratory_family(self.tests, self.verdicts)
+        self.primary = primary_comparison(self.converged)
+        self.note = chance_note(self.cpu + self.vgg, self.lr)
+        self.expected = {name: len(grid_cells(name, self.present, self.probe)) for name in GRIDS}
+
+    @classmethod
+    def load(cls, present: list[str], cells: Path = CELLS) -> Results:
+        def load(name: str) -> list[Finished]:
+            return sorted(CellStore(cells / name).load(), key=lambda f: _order(f.record))
+
+        return cls(present, paper_figures(), load("cpu"), load("vgg19-lr"), load("digitnet"),
+                   load("vgg19-probe"), load("gpu"))  # fmt: skip
+
+    def figure(self) -> Figure:
+        labels, rows = heatmap_rows(
+            {**self.cpu_diffs, **differences(self.vgg)},
+            differences(self.converged).get(Model("digitnet"), {}),
+            chance=chance_models(self.cpu + self.vgg),
+            extra=[] if self.lr is None else [Model("vgg19", self.lr)],
+        )
+        return heatmap_figure(labels, self.transfers, heatmap_matrix(rows, self.transfers))
+
+
+def cpu_section(r: Results) -> list[str]:
+    grid = GRIDS["cpu"]
+    both = sorted(r.cpu + r.vgg, key=lambda f: _order(f.record))
+    minutes = sum(f.record.wall_seconds for f in both) / 60
+    parts = [
+        f"{grid.description}. {len(r.cpu)} of {r.expected['cpu']} cells, and {len(r.vgg)} of "
+        f"{r.expected['vgg19-lr']} VGG19 cells at the probe's learning rate; "
+        f"{steps_text(both)}{minutes:.0f} minutes of training and evaluation in all.",
+        r.note,
+    ]
+    for source in (s for s in grid.sources if s in r.present):
+        mine = [f for f in both if f.record.source == source]
+        parts += [
+            f"### Source {NAMES.get(source, source)}",
+            source_table(mine, source, grid.targets(source, r.present), r.paper)
+            if mine
+            else "No cell has finished yet.",
+            below_the_bar(mine, source),
+        ]
+    return [
+        *parts,
+        '"with batch statistics": the same saved model on the first 1,000 source test '
+        "images, normalizing with each batch's own statistics instead of the moving ones "
+        '("no BN": the model has no BatchNormalization).',
+        batchnorm_gap(both),
+    ]
+
+
+def page_body(r: Results) -> str:
+    paper_domains = [d for d in DOMAINS if d in r.present]
+    measurable = len(paper_domains) * (len(paper_domains) - 1)
+    missing = [d for d in DOMAINS if d not in r.present]
+    sign_family = (
+        "Sign tests: two-sided, exact (binomial, p = 1/2) over the backbones, ties (NeuRN − "
+        "plain exactly 0) left out; Holm-corrected together with the DigitNet t-tests "
+        f"above (* p < {ALPHA:g}). *sign as the paper's*: backbones (of the paper's ten) "
+        "whose NeuRN − plain has the same sign as in the paper's Table 1, among those where "
+        "neither is 0; *paper: NeuRN higher*: in the paper's own table. The paper trained "
+        "to convergence from ImageNet weights; these cells are a 2-epoch snapshot from "
+        "random weights."
+    )
+    parts = [
+        "Table 1 of the paper: each backbone trained on one digit domain, tested on the "
+        "others, with and without NeuRN in front. Every number comes from the cell files "
+        "in `docs/results/table1/` (one per run: its `results.json`, `history.csv` and "
+        "the BatchNormalization check), written by this script. Accuracies in percent; "
+        '"paper" columns and signs are Qazi et al.\'s Table 1 '
+        "(`data/reference/paper_table1.csv`; their recipe starts from ImageNet weights "
+        "fine-tuned on CIFAR-27, ours from random weights). Δ: NeuRN − plain, in "
+        "percentage points (pp).",
+        f"Domains missing here: {', '.join(missing) or 'none'}, so {measurable} of the "
+        f"paper's {len(DOMAINS) * (len(DOMAINS) - 1)} transfers are measurable; each source "
+        "is also tested on syn_render, our renderer.",
+        f"![NeuRN − plain per backbone and transfer]({FIGURE.name})",
+        "## DigitNet to convergence (the primary comparison)",
+        digitnet_section(r.converged, r.expected["digitnet"], r.tests, r.test_p, r.primary),
+        "## Per transfer across backbones (the CPU snapshot)",
+        "For each transfer: for how many backbones NeuRN's target accuracy is higher than "
+        f"without it (cpu grid, the recipe's rows only: {len(r.cpu)} of {r.expected['cpu']} "
+        "cells in).",
+        verdict_table(r.verdicts, r.sign_p),
+        direction_summary(r.verdicts),
+        sign_family,
+        "## The CPU grid",
+        *cpu_section(r),
+        "## VGG19",
+        probe_section(r),
+        "## The GPU grid",
+        gpu_section(r.gpu, r.present, r.paper_diffs),
+    ]
+    return "\n\n".join(part for part in parts if part)
+
+
+def readme_summary(r: Results) -> str:
+    """The README's section: what was run, the heatmap, the verdicts, the footnote."""
+    from neurn_keras import backbones
+
+    parts = [
+        f"**Table 1 on every transfer our data allows** ({len(backbones.NAMES)} backbones ± "
+        "NeuRN, sources MNIST, USPS, MNIST-M, a 2-epoch CPU snapshot from random weights: "
+        f"{len(r.cpu)} of {r.expected['cpu']} cells; DigitNet ± NeuRN to convergence, 3 "
+        f"seeds per source: {len(r.converged)} of {r.expected['digitnet']} runs; "
+        "[docs/results/table1.md](docs/results/table1.md), from "
+        "`python -m benchmarks.table1`):",
+        f"![NeuRN − plain per backbone and transfer]({FIGURE.relative_to(ROOT).as_posix()})",
+        primary_sentence(r.primary),
+        "Per transfer across the backbones of the snapshot (exploratory; Holm over every "
+        "exploratory test of the page):\n\n" + verdict_lines(r.verdicts, r.sign_p),
+        direction_summary(r.verdicts),
+        r.note,
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def report(present: list[str], update_readme: bool) -> None:
-    paper = paper_figures()
-    stores = {name: CellStore(CELLS / name) for name in GRIDS}
-    cpu = sorted(stores["cpu"].load(), key=lambda f: _order(f.record))
-    full = stores["full"].load()
-    expected_cpu = len(GRIDS["cpu"].cells(present))
-    expected_full = len(GRIDS["full"].cells(present))
-    missing = [d for d in DOMAINS if d not in present]
-    minutes = sum(f.record.wall_seconds for f in cpu) / 60
-    body = "\n".join(
-        [
-            "Table 1 of the paper: each backbone trained on one digit domain, tested on the "
-            "others, with and without NeuRN in front. Every number comes from the cell files "
-            "in `docs/results/table1/` (one per run: its `results.json`, `history.csv` and "
-            "the BatchNormalization check), written by this script. Accuracies in percent; "
-            '"paper" columns are Qazi et al.\'s Table 1 (their recipe starts from ImageNet '
-            "weights fine-tuned on CIFAR-27; ours starts from random weights).",
-            "",
-            f"Domains missing here: {', '.join(missing) or 'none'}.",
-            "",
-            "## The CPU grid",
-            "",
-            f"{GRIDS['cpu'].description}. {len(cpu)} of {expected_cpu} cells; "
-            f"{steps_text(cpu)}"
-            f"{minutes:.0f} minutes of training and evaluation in all.",
-            "",
-            cpu_table(cpu, paper) if cpu else "No cell has finished yet.",
-            "",
-            '"with batch statistics": the same saved model on the first 1,000 source test '
-            "images, normalizing with each batch's own statistics instead of the moving ones "
-            '("no BN": the model has no BatchNormalization).',
-            "",
-            neurn_effect(cpu),
-            "",
-            below_the_bar(cpu) if cpu else "",
-            "",
-            batchnorm_gap(cpu),
-            "",
-            "## The full grid",
-            "",
-            GRIDS["full"].description + ".",
-            "",
-            full_section(full, expected_full),
-        ]
-    )
-    write_page(ROOT / "docs" / "results" / "table1.md", "Table 1 on every backbone", body)
+    """Writes the page, the heatmap and (with ``update_readme``) the README's section."""
+    from neurn_keras.figures import save_figure
+
+    results = Results.load(present)
+    save_figure(results.figure(), FIGURE, metadata={"Software": None})
+    write_page(PAGE, "Table 1 on every transfer", page_body(results))
     if update_readme:
-        summary = "\n".join(
-            [
-                f"**Table 1 on every backbone, CPU budget** ({GRIDS['cpu'].description}; "
-                f"[docs/results/table1.md](docs/results/table1.md), from "
-                "`python -m benchmarks.table1`):",
-                "",
-                cpu_table(cpu, paper) if cpu else "No cell has finished yet.",
-                "",
-                neurn_effect(cpu),
-                "",
-                batchnorm_gap(cpu),
-            ]
-        )
-        replace_readme_section("table1", summary)
+        replace_readme_section("table1", readme_summary(results))
 
 
 def _order(record):
     from neurn_keras import backbones
 
-    return (backbones.order(record.backbone), record.neurn, record.source, record.seed)
+    return (backbones.order(record.backbone), -lr_of(record), record.neurn, record.source,
+            record.seed)  # fmt: skip
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--grid", choices=tuple(GRIDS), default="cpu")
+    parser.add_argument(
+        "--grid",
+        choices=tuple(GRIDS),
+        default="cpu",
+        help="the cells to run: cpu (the 2-epoch snapshot), digitnet (DigitNet to "
+        "convergence, 3 seeds), vgg19-probe (VGG19 at lower learning rates), vgg19-lr "
+        "(VGG19 at the probe's choice), gpu (the full recipe, for a GPU); default cpu",
+    )
     parser.add_argument("--report-only", action="store_true", help="only write the page")
-    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument(
+        "--no-report", action="store_true", help="only run the cells (on the GPU machine)"
+    )
+    parser.add_argument(
+        "--update-readme", action="store_true", help="also rewrite the README's table1 section"
+    )
     parser.add_argument(
         "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
     )
@@ -399,6 +1203,8 @@ def main(argv=None) -> int:
         help="only these backbones' cells, in this order (default: all, in Table 1's order)",
     )
     args = parser.parse_args(argv)
+    if args.report_only and args.no_report:
+        parser.error("--report-only and --no-report exclude each other")
     from neurn_keras import backbones
 
     unknown = sorted(set(args.backbones or ()) - set(backbones.NAMES))
@@ -410,21 +1216,23 @@ def main(argv=None) -> int:
     if "mnist" not in present:
         parser.error("MNIST not found: set NEURN_DATA_DIR (see data/README.md)")
     if not args.report_only:
-        grid = GRIDS[args.grid]
-        store = CellStore(args.cells_dir or CELLS / grid.name)
+        store = CellStore(args.cells_dir or CELLS / args.grid)
         started = time.monotonic()
-        cells = grid.cells(present)
+        cells = grid_cells(args.grid, present)
+        if not cells:
+            parser.error(f"grid {args.grid!r} has no cells yet (run --grid vgg19-probe first)")
         if args.backbones:
             cells = [c for name in args.backbones for c in cells if c.backbone == name]
         failed = run_cells(
             cells,
-            args.runs_dir / grid.name,
+            args.runs_dir / args.grid,
             store,
             checks=batchnorm_check,
             max_minutes=args.max_minutes,
         )
         print(f"{(time.monotonic() - started) / 60:.1f} min; failed: {failed or 'none'}")
-    report(present, args.update_readme)
+    if not args.no_report:
+        report(present, args.update_readme)
     return 0
 
 
