@@ -9,7 +9,13 @@ installed, and ``tqdm.auto`` is not even imported otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import warnings
+from collections.abc import Iterator
+
+IPROGRESS_WARNING = "IProgress not found"
+"""The start of the warning ``tqdm.auto`` gives in a kernel without ipywidgets."""
 
 
 def bar_class() -> type:
@@ -24,3 +30,12 @@ def bar_class() -> type:
 def tqdm(*args, **kwargs):
     """A progress bar of :func:`bar_class`; the arguments are tqdm's."""
     return bar_class()(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def no_iprogress_warning() -> Iterator[None]:
+    """Around an import of a package that imports ``tqdm.auto`` itself (umap): without
+    ipywidgets, its text bar is used anyway, so the warning says nothing to our users."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=IPROGRESS_WARNING)
+        yield

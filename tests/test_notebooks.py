@@ -1,4 +1,5 @@
-"""The notebooks start quietly and find the data wherever Jupyter was started.
+"""The notebooks start quietly, find the data wherever Jupyter was started, and their
+rendered copies (docs/notebooks, with outputs) match them.
 
 Each notebook's first code cell imports ``neurn_keras`` before anything that imports
 TensorFlow, and reads a relative ``NEURN_DATA_DIR`` from the repository root (Jupyter
@@ -21,6 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+RENDERED = ROOT / "docs" / "notebooks"
+RENDER = "python -m benchmarks.render_notebooks"
+LARGEST_RENDERED = 2 * 2**20
 TENSORFLOW_LINE = re.compile(
     r"^([IWEF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages before absl"
     r"|To enable the following instructions)"
@@ -30,9 +34,12 @@ FIRST_OP = "import keras\nkeras.ops.convert_to_numpy(keras.ops.ones(1))\n"
 """The first computation, where TensorFlow looks for a GPU (the ``cuInit`` line)."""
 
 
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
 def code_cells(path: Path) -> list[str]:
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    return ["".join(cell["source"]) for cell in cells(path) if cell["cell_type"] == "code"]
 
 
 def import_program(path: Path) -> str:
@@ -111,3 +118,30 @@ def test_the_library_order_is_quiet_and_keras_first_is_not():
     assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
     assert tensorflow_lines(quiet.stderr) == []
     assert tensorflow_lines(loud.stderr) != []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_sources_carry_no_outputs(path):
+    code = [cell for cell in cells(path) if cell["cell_type"] == "code"]
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+
+
+def test_every_notebook_has_a_rendered_copy():
+    assert sorted(p.name for p in RENDERED.glob("*.ipynb")) == [p.name for p in NOTEBOOKS], (
+        f"run {RENDER}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_rendered_copy_has_the_sources_cells_and_clean_outputs(path):
+    rendered = RENDERED / path.name
+    assert [(c["cell_type"], "".join(c["source"])) for c in cells(rendered)] == [
+        (c["cell_type"], "".join(c["source"])) for c in cells(path)
+    ], f"{rendered.relative_to(ROOT)} is out of date: run {RENDER} {path.name[:2]}"
+    code = [cell for cell in cells(rendered) if cell["cell_type"] == "code"]
+    assert all(cell["execution_count"] for cell in code)  # every cell ran
+    outputs = [output for cell in code for output in cell["outputs"]]
+    assert not [output for output in outputs if output["output_type"] == "error"]
+    text = "".join("".join(output.get("text", "")) for output in outputs)
+    assert tensorflow_lines(text) == [] and "IProgress" not in text and "\r" not in text
+    assert rendered.stat().st_size < LARGEST_RENDERED

@@ -65,3 +65,18 @@ def test_no_iprogress_warning_in_a_kernel_without_ipywidgets():
     assert ours.returncode == 0, ours.stderr[-2000:]
     assert "IProgress not found" not in ours.stderr
     assert "IProgress not found" in plain.stderr
+
+
+def test_no_iprogress_warning_from_umap_in_a_kernel():
+    """umap imports tqdm.auto itself; the cortex sampling imports it without the warning."""
+    if importlib.util.find_spec("ipywidgets") is not None:
+        pytest.skip("ipywidgets is installed: the widget bar is used and does not warn")
+    result = run(
+        """
+        from neurn_keras._progress import no_iprogress_warning
+        with no_iprogress_warning():
+            import umap.layouts
+        """
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "IProgress not found" not in result.stderr
