@@ -10,11 +10,12 @@ range the wrapped model was made for (``output_range``) and calls the model::
 >>> import numpy as np
 >>> from neurn_keras.applications import with_neurn
 >>> classifier = keras.Sequential(
-...     [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+...     [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)],
+...     name="classifier",
 ... )
 >>> model = with_neurn(classifier, output_range="[0, 1]")
 >>> [layer.name for layer in model.layers]
-['pixels', 'neurn', 'output_range', 'sequential']
+['pixels', 'neurn', 'output_range', 'classifier']
 >>> digits = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
 >>> np.allclose(model.predict(digits, verbose=0), model.predict(255 - digits, verbose=0), atol=1e-4)
 True
