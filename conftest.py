@@ -1,5 +1,11 @@
 """Session-wide settings for tests and notebooks (nbmake runs notebooks from ``notebooks/``).
 
+Notebooks run (nbmake's ``--nbmake``) when the run asks for them: ``python -m pytest``
+(whose ``testpaths`` include ``notebooks``), a folder that holds ``notebooks/``, or a
+notebook itself. ``python -m pytest tests/layers`` neither runs them nor prints nbmake's
+"Learn more about nbmake" line. The rendered copies in ``docs/notebooks`` are never
+collected (``tests/test_notebooks.py`` checks that they match the sources).
+
 A relative ``NEURN_DATA_DIR`` (CI sets ``../shared/data``) is made absolute against the
 directory pytest was started from, so the notebook kernels, whose working directory is
 ``notebooks/``, read the same data as the tests.
@@ -26,6 +32,33 @@ os.environ.setdefault("NEURN_OFFLINE", "1")  # tests never download (TFDS, keras
 _data_dir = os.environ.get("NEURN_DATA_DIR")
 if _data_dir:
     os.environ["NEURN_DATA_DIR"] = str(Path(_data_dir).expanduser().resolve())
+
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+collect_ignore = ["docs"]
+
+
+def asks_for_notebooks(args: list[str], bases: list[Path]) -> bool:
+    """Whether a pytest argument is a notebook, ``notebooks/`` or a folder above it.
+
+    Each argument (``path::test`` ids included) is read relative to the first of
+    ``bases`` (the invocation folder, the root folder) where it exists.
+    """
+    for arg in args:
+        name = arg.split("::")[0]
+        found = [base / name for base in bases if (base / name).exists()]
+        if not found:
+            continue
+        path = found[0].resolve()
+        if path.suffix == ".ipynb" or path == NOTEBOOKS or path in NOTEBOOKS.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    bases = [Path(config.invocation_params.dir), config.rootpath]
+    if asks_for_notebooks(list(config.args), bases):
+        config.option.nbmake = True
+
 
 # The user's folders that a test run must leave alone (Keras: before KERAS_HOME moves).
 USER_KERAS_HOME = Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser()

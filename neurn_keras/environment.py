@@ -1,7 +1,12 @@
 """The environment a run depends on: data and cache folders, downloads, versions, seeds.
 
 * ``NEURN_DATA_DIR`` is where data files are looked for: :func:`resolve_data_dir` gives
-  ``data_dir=`` if passed, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``.
+  ``data_dir=`` if passed, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``, always
+  as an absolute path. A relative ``$NEURN_DATA_DIR`` is resolved once, against the
+  current directory when the package first reads it, and written back absolute, so a
+  later change of directory or a child process (a sweep's runs) sees the same folder.
+  The notebooks take it from the repository root instead (``relative_to=".."``: Jupyter
+  runs a notebook in its own folder, ``notebooks/``), as the README's commands do.
 * ``NEURN_CACHE_DIR`` is the root of every cache: decoded datasets, downloads (USPS),
   archsim's layer sequences. Unset, it is ``~/.neurn_keras/cache``. :func:`cache_dir`
   resolves it (and a sub-folder) for every module.
@@ -37,15 +42,32 @@ USER_CACHE = Path("~/.neurn_keras/cache")
 T = TypeVar("T")
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``data_dir``, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``.
+def _absolute(path: str | os.PathLike, base: str | os.PathLike | None = None) -> Path:
+    """``path`` expanded and made absolute against ``base`` (default: the current directory),
+    with ``..`` folded away."""
+    return Path(os.path.abspath(Path(base or os.getcwd()).expanduser() / Path(path).expanduser()))
 
-    The path is returned expanded; it need not exist.
+
+def resolve_data_dir(
+    data_dir: str | os.PathLike | None = None, *, relative_to: str | os.PathLike | None = None
+) -> Path:
+    """The data directory, absolute: ``data_dir``, else ``$NEURN_DATA_DIR``, else
+    ``~/.neurn_keras/data``. It need not exist.
+
+    A relative ``data_dir`` counts from the current directory. A relative
+    ``$NEURN_DATA_DIR`` counts from ``relative_to`` (default: the current directory) the
+    first time it is read; the absolute path is written back to ``os.environ``, so every
+    later call, whatever the current directory, and every child process get the same one.
     """
     if data_dir is not None:
-        return Path(data_dir).expanduser()
+        return _absolute(data_dir)
     from_env = os.environ.get(DATA_ENV_VAR)
-    return Path(from_env).expanduser() if from_env else USER_DATA.expanduser()
+    if not from_env:
+        return USER_DATA.expanduser()
+    resolved = _absolute(from_env, relative_to)
+    if str(resolved) != from_env:
+        os.environ[DATA_ENV_VAR] = str(resolved)
+    return resolved
 
 
 def portable_path(path: str | os.PathLike) -> str:

@@ -1,4 +1,5 @@
-"""Files that are complete or absent: atomic writes (figures too), and file hashes.
+"""Files that are complete or absent: atomic writes (figures too), file hashes, and what a
+``.keras`` file is.
 
 Every result file is written to a temporary file beside its target and then renamed
 over it, so a reader (or a run killed midway) sees the old file or the new one, never
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,3 +115,23 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: stream.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+KERAS_ARCHIVE_MEMBERS = ("config.json", "metadata.json")
+"""What every ``.keras`` file (a zip archive) holds besides the weights."""
+
+
+def is_keras_archive(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a ``.keras`` file: a zip holding ``KERAS_ARCHIVE_MEMBERS``.
+
+    Reads only the zip's table of contents: no Keras, and no time spent on a file that is
+    something else (Keras's own loader takes seconds to say so, at length).
+    """
+    try:
+        if not zipfile.is_zipfile(path):
+            return False
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return set(KERAS_ARCHIVE_MEMBERS) <= names

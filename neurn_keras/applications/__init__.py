@@ -17,7 +17,8 @@ Modules: ``family`` (a declared backbone joined to the function that builds it),
 ``builder`` (the shared builder and the constructors' docstring), ``registry``
 (``BACKBONES``, ``FAMILIES``), ``weights`` (the ``weights`` argument, ImageNet downloads,
 weight transfer), ``inputs`` (the ``input_shape``/``input_tensor`` check),
-``adaptation`` (the layers in front of the backbone), ``keras_style`` (what our own
+``adaptation`` (the layers in front of the backbone), ``wrapper`` (``with_neurn``: NeuRN
+in front of any model), ``keras_style`` (what our own
 architectures share), and one module per family: ``keras_families``, ``digitnet``,
 ``shufflenet_v2``, ``vit``.
 
@@ -56,6 +57,7 @@ from neurn_keras.applications.registry import (
 from neurn_keras.applications.shufflenet_v2 import ChannelShuffle, ChannelSplit, ShuffleNetV2
 from neurn_keras.applications.vit import PositionEmbedding, ViT
 from neurn_keras.applications.weights import WeightsDownloadError, transfer_weights
+from neurn_keras.applications.wrapper import OUTPUT_RANGES, PixelFunction, with_neurn
 
 check_complete()
 
@@ -100,6 +102,7 @@ def build_model(
 __all__ = [
     "BACKBONES",
     "FAMILIES",
+    "OUTPUT_RANGES",
     "VGG19",
     "BackbonePreprocessing",
     "ChannelShuffle",
@@ -112,6 +115,7 @@ __all__ = [
     "InceptionV3",
     "MobileNetV2",
     "NASNetMobile",
+    "PixelFunction",
     "PositionEmbedding",
     "ResNet50V2",
     "ShuffleNetV2",
@@ -121,4 +125,5 @@ __all__ = [
     "build_model",
     "min_input_size",
     "transfer_weights",
+    "with_neurn",
 ]

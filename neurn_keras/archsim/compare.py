@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from neurn_keras._progress import tqdm
 from neurn_keras.archsim.needleman_wunsch import needleman_wunsch
 from neurn_keras.archsim.sequence import layer_sequence
 from neurn_keras.errors import InvalidTypeError

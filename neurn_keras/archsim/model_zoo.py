@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-from tqdm.auto import tqdm
 
+from neurn_keras._progress import tqdm
 from neurn_keras.archsim.sequence import TOKENS_VERSION, layer_sequence
 from neurn_keras.environment import cache_dir as environment_cache_dir
 from neurn_keras.errors import InvalidValueError

@@ -35,7 +35,12 @@ Two analyses, each run when its data is given:
   with paired bootstrap differences.
 
 NeuRN/plain pairs are found automatically (same Conv2D kernel shapes, one model with a
-NeuRN layer and one without) unless given with --pair.
+NeuRN layer and one without) unless given with --pair. On stderr, before the analyses: a
+warning line for each way a pair differs besides NeuRN (run directories: their
+results.json settings, epochs run, training images and versions; .keras files: their
+layers with weights and parameter counts); after them, one line per pair with its
+headline numbers, NeuRN vs plain (best-layer RSA and its paired difference; RMSE and
+KDE-IoU). Progress bars appear only on a terminal.
 
 outputs in --output DIR:
   rmse_layers.csv, rmse_models.csv      single-cell scores per layer / per model
@@ -78,7 +83,9 @@ def build_parser() -> Parser:
     )
     both.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
     both.add_argument("--seed", type=int, default=0, help="seed of sampling and bootstrap (0)")
-    both.add_argument("--quiet", action="store_true", help="no progress bars")
+    both.add_argument(
+        "--quiet", action="store_true", help="no progress bars (none either when not on a terminal)"
+    )
     return p
 
 
@@ -196,7 +203,7 @@ def _inputs(args):
 
 
 def _load_inputs(args):
-    from neurn_keras.cortex.models import check_pairs, load_models, pair_models
+    from neurn_keras.cortex.models import check_pairs, labelled_paths, load_models, pair_models
     from neurn_keras.cortex.representations import feature_representations
 
     if args.neural is None and args.no_rsa:
@@ -237,26 +244,155 @@ def _load_inputs(args):
                 )
     pairs = [tuple(p) for p in args.pair] if args.pair else pair_models(models)
     check_pairs(pairs, models)
-    return models, neural, rsms, pairs
+    return models, neural, rsms, pairs, labelled_paths(args.model)
 
 
-def run(args) -> list[Path]:
-    """Run the analyses of the parsed arguments; returns the files written."""
-    import matplotlib
+def _single_cells(args, models, neural, pairs, labels, progress: bool):
+    """The RMSE / KDE-IoU analysis: its files and its per-model table."""
+    from neurn_keras.cortex import figures
+    from neurn_keras.cortex.cells import rmse_analysis
+    from neurn_keras.files import save_figure
 
-    matplotlib.use("Agg")
+    out, note = args.output, neural.note
+    if note.startswith("UNVERIFIED"):
+        print(f"warning: {note}", file=sys.stderr)
+    result = rmse_analysis(
+        models,
+        neural,
+        map_size=args.map_size,
+        center=not args.no_center,
+        normalize=args.normalize,
+        groupings=args.groupings,
+        sample=not args.no_sample,
+        n_clusters=args.clusters,
+        per_cluster=args.per_cluster,
+        max_points=args.max_points,
+        n_epochs=args.umap_epochs,
+        seed=args.seed,
+        depthwise=args.depthwise,
+        min_kernel=args.min_kernel,
+        progress=progress,
+    )
+    written = []
+    for name, frame in (("rmse_layers.csv", result.layers), ("rmse_models.csv", result.models)):
+        frame = frame.assign(unverified_neural_data=note.startswith("UNVERIFIED"))
+        _write_csv(frame, out / name)
+        written.append(out / name)
+    if pairs:
+        grouping = "cell_class" if "cell_class" in args.groupings else args.groupings[0]
+        fig = figures.fig2a_neurn_vs_plain(result.models, pairs, grouping, note=note, labels=labels)
+        written.append(save_figure(fig, out / "fig2a_rmse_neurn_vs_plain.png"))
+    else:
+        print("fig2a skipped: no NeuRN/plain pair among the models", file=sys.stderr)
+    if "area_cre_line" in args.groupings:
+        fig = figures.fig2b_area_genotype(result.models, note=note, labels=labels)
+        written.append(save_figure(fig, out / "fig2b_rmse_area_genotype.png"))
+    if result.kde_values:
+        fig = figures.fig3_kde(result.kde_values, result.layers, note=note, labels=labels)
+        written.append(save_figure(fig, out / "fig3_kde.png"))
+    return written, result.models
+
+
+def _population(args, models, rsms, pairs, labels, progress: bool):
+    """The population RSA: its files, the pairs' comparisons and the intervals' coverage."""
     import pandas as pd
 
     from neurn_keras.cortex import figures
-    from neurn_keras.cortex.cells import rmse_analysis
-    from neurn_keras.cortex.labels import short_labels
     from neurn_keras.cortex.rsa import rsa_analysis
     from neurn_keras.files import save_figure
 
-    models, neural, rsms, pairs = _inputs(args)
+    out = args.output
+    rsa = rsa_analysis(
+        models,
+        rsms,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        depthwise=args.depthwise,
+        progress=progress,
+    )
+    comparisons = [rsa.compare(w, wo) for w, wo in pairs]
+    tables = {
+        "rsa_layers.csv": rsa.layers,
+        "rsa_best.csv": rsa.best,
+        "rsa_pairs.csv": pd.concat(comparisons, ignore_index=True)
+        if comparisons
+        else pd.DataFrame(columns=["with_model", "without_model", "group", "difference"]),
+    }
+    written = []
+    for name, frame in tables.items():
+        _write_csv(frame, out / name)
+        written.append(out / name)
+    charts = {
+        "rsa_by_area.png": figures.rsa_chart(rsa.best, ci=rsa.coverage, labels=labels),
+        "rsa_by_layer.png": figures.rsa_layers_chart(rsa.layers, labels=labels),
+    }
+    for name, chart in charts.items():
+        written.append(save_figure(chart, out / name))
+    if comparisons:
+        chart = figures.rsa_pairs_chart(tables["rsa_pairs.csv"], labels=labels)
+        written.append(save_figure(chart, out / "rsa_pairs.png"))
+    return written, tables["rsa_pairs.csv"], rsa.coverage
+
+
+def pair_summary(pair, groupings, rmse_models=None, rsa_pairs=None, coverage=0.95) -> str:
+    """One line: the pair's headline numbers, NeuRN against plain, from what was computed.
+
+    RSA: the best-layer Spearman r averaged over the cortex groups (``rsa_pairs.csv``'s
+    ``mean`` row), its paired-bootstrap interval and p. Single cells: RMSE and KDE-IoU
+    averaged over the model's layers, for all cells (else the mean over the first
+    grouping's groups).
+    """
+    with_label, without_label = pair
+    parts = []
+    if rsa_pairs is not None:
+        row = rsa_pairs[
+            (rsa_pairs["with_model"] == with_label)
+            & (rsa_pairs["without_model"] == without_label)
+            & (rsa_pairs["group"] == "mean")
+        ].iloc[0]
+        parts.append(
+            f"RSA {row['with']:.3f} vs {row['without']:.3f} (best layer, mean over cortex "
+            f"groups; difference {row['difference']:+.3f}, {coverage:.0%} CI "
+            f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}], p = {row['p_two_sided']:.2g})"
+        )
+    if rmse_models is not None:
+        grouping = "all" if "all" in groupings else groupings[0]
+        scores = (
+            rmse_models[rmse_models["grouping"] == grouping]
+            .groupby("model")[["rmse_best", "kde_iou"]]
+            .mean()
+        )
+        cells = "all cells" if grouping == "all" else f"mean over {grouping} groups"
+        for column, name in (("rmse_best", "RMSE"), ("kde_iou", "KDE-IoU")):
+            with_value, without_value = (scores.loc[label, column] for label in pair)
+            parts.append(
+                f"{name} {with_value:.3f} vs {without_value:.3f} ({cells}; "
+                f"difference {with_value - without_value:+.3f})"
+            )
+    return f"pair {with_label} vs {without_label} (NeuRN vs plain): " + "; ".join(parts)
+
+
+def run(args) -> list[Path]:
+    """Run the analyses of the parsed arguments; returns the files written.
+
+    On stderr: one warning line per difference within a pair other than NeuRN (before
+    the analyses), then one summary line per pair. Progress bars only on a terminal.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from neurn_keras.cortex.labels import short_labels
+    from neurn_keras.cortex.models import pair_differences
+
+    models, neural, rsms, pairs, paths = _inputs(args)
+    for pair in pairs:
+        for difference in pair_differences(pair, models, paths):
+            line = f"warning: pair {pair[0]} vs {pair[1]} differs beyond NeuRN: {difference}"
+            print(line, file=sys.stderr)
+    progress = not args.quiet and sys.stderr.isatty()
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
-    written = []
     note = neural.note if neural is not None else ""
     labels = short_labels(models)
     settings = {
@@ -268,74 +404,18 @@ def run(args) -> list[Path]:
         "unverified_neural_data": note.startswith("UNVERIFIED"),
     }
     _write_json(settings, out / "settings.json")
-    written.append(out / "settings.json")
+    written = [out / "settings.json"]
+    rmse_models = rsa_pairs = None
+    coverage = 0.95
     if neural is not None:
-        if note.startswith("UNVERIFIED"):
-            print(f"warning: {note}", file=sys.stderr)
-        result = rmse_analysis(
-            models,
-            neural,
-            map_size=args.map_size,
-            center=not args.no_center,
-            normalize=args.normalize,
-            groupings=args.groupings,
-            sample=not args.no_sample,
-            n_clusters=args.clusters,
-            per_cluster=args.per_cluster,
-            max_points=args.max_points,
-            n_epochs=args.umap_epochs,
-            seed=args.seed,
-            depthwise=args.depthwise,
-            min_kernel=args.min_kernel,
-            progress=not args.quiet,
-        )
-        for name, frame in (("rmse_layers.csv", result.layers), ("rmse_models.csv", result.models)):
-            frame = frame.assign(unverified_neural_data=note.startswith("UNVERIFIED"))
-            _write_csv(frame, out / name)
-            written.append(out / name)
-        if pairs:
-            grouping = "cell_class" if "cell_class" in args.groupings else args.groupings[0]
-            fig = figures.fig2a_neurn_vs_plain(
-                result.models, pairs, grouping, note=note, labels=labels
-            )
-            written.append(save_figure(fig, out / "fig2a_rmse_neurn_vs_plain.png"))
-        else:
-            print("fig2a skipped: no NeuRN/plain pair among the models", file=sys.stderr)
-        if "area_cre_line" in args.groupings:
-            fig = figures.fig2b_area_genotype(result.models, note=note, labels=labels)
-            written.append(save_figure(fig, out / "fig2b_rmse_area_genotype.png"))
-        if result.kde_values:
-            fig = figures.fig3_kde(result.kde_values, result.layers, note=note, labels=labels)
-            written.append(save_figure(fig, out / "fig3_kde.png"))
+        files, rmse_models = _single_cells(args, models, neural, pairs, labels, progress)
+        written += files
     if rsms is not None:
-        rsa = rsa_analysis(
-            models,
-            rsms,
-            n_boot=args.n_boot,
-            seed=args.seed,
-            depthwise=args.depthwise,
-            progress=not args.quiet,
-        )
-        comparisons = [rsa.compare(w, wo) for w, wo in pairs]
-        tables = {
-            "rsa_layers.csv": rsa.layers,
-            "rsa_best.csv": rsa.best,
-            "rsa_pairs.csv": pd.concat(comparisons, ignore_index=True)
-            if comparisons
-            else pd.DataFrame(columns=["with_model", "without_model", "group", "difference"]),
-        }
-        for name, frame in tables.items():
-            _write_csv(frame, out / name)
-            written.append(out / name)
-        charts = {
-            "rsa_by_area.png": figures.rsa_chart(rsa.best, ci=rsa.coverage, labels=labels),
-            "rsa_by_layer.png": figures.rsa_layers_chart(rsa.layers, labels=labels),
-        }
-        for name, chart in charts.items():
-            written.append(save_figure(chart, out / name))
-        if comparisons:
-            chart = figures.rsa_pairs_chart(tables["rsa_pairs.csv"], labels=labels)
-            written.append(save_figure(chart, out / "rsa_pairs.png"))
+        files, rsa_pairs, coverage = _population(args, models, rsms, pairs, labels, progress)
+        written += files
+    for pair in pairs:
+        summary = pair_summary(pair, args.groupings, rmse_models, rsa_pairs, coverage)
+        print(summary, file=sys.stderr)
     return written
 
 

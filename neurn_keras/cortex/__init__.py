@@ -9,7 +9,8 @@
 - Population RSA on ``rsatoolbox.rdm.RDMs``: :func:`rdm`, :func:`model_rdms`,
   :func:`cortex_rdms`, :func:`rsa_scores` / :func:`rsa_analysis`, whose
   :class:`RSAResult` has ``best_layer()``, ``ci()``, ``compare()`` and ``to_frame()``.
-- Grouping: :func:`group_cells`; models: :func:`load_models`, :func:`pair_models`.
+- Grouping: :func:`group_cells`; models: :func:`load_models`, :func:`pair_models`,
+  :func:`pair_differences` (what else differs within a NeuRN/plain pair).
   Figures in :mod:`neurn_keras.cortex.figures`; command line ``python -m neurn_keras.cortex``.
 
 The names are imported from their modules on first use, so ``import neurn_keras.cortex``
@@ -53,9 +54,12 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "models": (
             "architecture_signature",
             "check_pairs",
+            "labelled_paths",
             "load_models",
             "model_label",
+            "pair_differences",
             "pair_models",
+            "weighted_layers",
         ),
         "rdms": (
             "PIXELS",

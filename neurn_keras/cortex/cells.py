@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from neurn_keras._progress import tqdm
 from neurn_keras.cortex.grouping import GROUPINGS, group_cells
 from neurn_keras.cortex.metrics import kde_iou, layer_rmse, match_to_kernels
 from neurn_keras.cortex.representations import feature_representations, neural_representations

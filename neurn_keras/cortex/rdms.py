@@ -154,8 +154,7 @@ def model_rdms(
     (its own input size, raw 0..255 pixels). With ``include_pixels``, a pseudo-model
     ``"pixels"`` holds the RDM of the scenes themselves.
     """
-    from tqdm.auto import tqdm
-
+    from neurn_keras._progress import tqdm
     from neurn_keras.cortex.activations import layer_activations, prepare_scenes
 
     matrices: dict[str, dict[str, np.ndarray]] = {}

@@ -104,7 +104,10 @@ def sample_representatives(
 
 
 def _umap(flat: np.ndarray, seed: int, n_neighbors: int, min_dist: float, n_epochs):
-    import umap  # slow import (numba); only when sampling is needed
+    from neurn_keras._progress import no_iprogress_warning
+
+    with no_iprogress_warning():  # umap imports tqdm.auto
+        import umap  # slow import (numba); only when sampling is needed
 
     reducer = umap.UMAP(
         n_neighbors=max(2, n_neighbors),

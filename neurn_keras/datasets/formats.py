@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from neurn_keras._progress import tqdm
 from neurn_keras.errors import DatasetFormatError
 
 Arrays = tuple[np.ndarray, np.ndarray]

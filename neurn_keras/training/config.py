@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neurn_keras.errors import ArgumentError
-from neurn_keras.files import sha256_file
+from neurn_keras.errors import ArgumentError, ModelFileError
+from neurn_keras.files import is_keras_archive, sha256_file
 from neurn_keras.layer_options import PADDINGS, is_odd_size
 from neurn_keras.methods import Method
 from neurn_keras.training import command_line
@@ -68,6 +68,18 @@ def _backbone_names() -> tuple[str, ...]:
 def _field(default, group: str, help: str, **metadata):
     """A ``RunConfig`` field with its command-line documentation (``training.command_line``)."""
     return field(default=default, metadata={"help": help, "group": group, **metadata})
+
+
+def check_model_file(path: str) -> None:
+    """Raises ``ModelFileError`` unless ``path`` (``init_from``) is a ``.keras`` archive.
+
+    Reads the zip's table of contents only, so a wrong file is refused before Keras loads.
+    """
+    if not is_keras_archive(path):
+        raise ModelFileError(
+            f"`init_from` {path} is not a Keras model file (a .keras zip written by "
+            "model.save() or python -m neurn_keras.train)"
+        )
 
 
 @dataclass(frozen=True)
@@ -360,6 +372,7 @@ class RunConfig:
         if self.init_from is not None:
             if not Path(self.init_from).is_file():
                 raise ArgumentError("init_from", self.init_from, "no such file")
+            check_model_file(self.init_from)
             if self.weights is not None:
                 raise ArgumentError(
                     "init_from",

@@ -6,7 +6,7 @@ import keras
 
 from neurn_keras import model_parts
 from neurn_keras.errors import ArgumentError, ModelFileError, one_line
-from neurn_keras.training.config import RunConfig
+from neurn_keras.training.config import RunConfig, check_model_file
 
 CONSISTENCY_DRAWS = 3
 """Augmented copies per batch with RandConv's consistency loss, as in Xu et al. (2021)."""
@@ -27,7 +27,11 @@ def replace_head(model: keras.Model, classes: int) -> keras.Model:
 
 
 def read_start_model(path: str) -> keras.Model:
-    """The model saved in ``path`` (``init_from``); ``ModelFileError`` when it is none."""
+    """The model saved in ``path`` (``init_from``); ``ModelFileError`` when it is none.
+
+    A file that is not a ``.keras`` archive is refused at once, before Keras reads it.
+    """
+    check_model_file(path)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a file that is not a model

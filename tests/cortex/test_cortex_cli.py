@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from cortex_fixtures import neural_data, small_model
+from cortex_fixtures import neural_data, small_model, write_run
 
-from neurn_keras.cli.cortex import main
+from neurn_keras.cli.cortex import main, pair_summary
 from neurn_keras.cortex import (
     compare_rdms,
     feature_representations,
@@ -17,8 +17,10 @@ from neurn_keras.cortex import (
     rdm,
     rmse_analysis,
 )
+from neurn_keras.cortex.models import labelled_paths, pair_differences
 from neurn_keras.neuro import load_scene_rsms, save_neural
 
+SMALL_GROUPINGS = ["all", "cell_class", "area", "cre_line", "area_cre_line"]  # the default
 SMALL = [
     "--clusters",
     "2",
@@ -107,6 +109,19 @@ def test_end_to_end_with_rsa(inputs, real_data_dir, tmp_path, capsys):
     )
     pairs = pd.read_csv(out / "rsa_pairs.csv")
     assert len(pairs) == 22 and pairs["group"].iloc[-1] == "mean"
+    summaries = [line for line in err.splitlines() if line.startswith("pair ")]
+    mean = pairs.iloc[-1]
+    assert summaries == [
+        pair_summary(
+            ("small_neurn", "small"),
+            SMALL_GROUPINGS,
+            pd.read_csv(out / "rmse_models.csv"),
+            pairs,
+        )
+    ]
+    assert f"RSA {mean['with']:.3f} vs {mean['without']:.3f}" in summaries[0]
+    assert f"difference {mean['difference']:+.3f}" in summaries[0]
+    assert "warning: pair" not in err  # same architecture: nothing but NeuRN differs
 
 
 def test_cells_only_and_the_unverified_label(inputs, tmp_path, capsys):
@@ -255,3 +270,68 @@ def test_argument_errors_are_one_line(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--map-size: expected HxW such as 31x31, got 'big'" in err
+
+
+def test_summary_line_gives_each_models_scores_from_the_table():
+    rmse_models = pd.DataFrame(
+        {
+            "model": ["a", "a", "b", "b"],
+            "grouping": ["all", "area", "all", "area"],
+            "group": ["all", "VISp", "all", "VISp"],
+            "rmse_best": [0.20, 0.90, 0.25, 0.90],
+            "kde_iou": [0.70, 0.10, 0.60, 0.10],
+        }
+    )
+    line = pair_summary(("a", "b"), ["all", "area"], rmse_models)
+    assert line == (
+        "pair a vs b (NeuRN vs plain): RMSE 0.200 vs 0.250 (all cells; difference -0.050); "
+        "KDE-IoU 0.700 vs 0.600 (all cells; difference +0.100)"
+    )
+    assert "mean over area groups" in pair_summary(("a", "b"), ["area"], rmse_models)
+
+
+def test_model_files_differing_in_architecture_are_named(tmp_path):
+    models = {
+        "with": small_model(True, widths=(8, 6)),
+        "same": small_model(False, seed=1, widths=(8, 6)),
+        "wider": small_model(False, widths=(8, 12)),
+    }
+    paths = {label: tmp_path / f"{label}.keras" for label in models}
+    assert pair_differences(("with", "same"), models, paths) == []
+    differences = pair_differences(("with", "wider"), models, paths)
+    assert differences[0] == (
+        "layers with weights 3 vs 3, the first that differs (#2): "
+        "Conv2D 3x3x8x6, 6 vs Conv2D 3x3x8x12, 12"
+    )
+    wider = models["wider"].count_params()
+    assert differences[1] == f"parameters {models['with'].count_params():,} vs {wider:,}"
+    assert len(differences) == 2
+
+
+def test_run_directories_are_compared_by_their_records(tmp_path):
+    plain = dict(seed=1, epochs_run=5, padding="zeros")
+    runs = [
+        write_run(tmp_path / "neurn", small_model(True), True, seed=0, epochs_run=3),
+        write_run(tmp_path / "plain", small_model(False), False, **plain),
+    ]
+    paths = labelled_paths(runs)
+    models = dict.fromkeys(paths)  # records suffice: the models are not read
+    assert pair_differences(("neurn", "plain"), models, paths) == [
+        "seed 0 vs 1",
+        "epochs_run 3 vs 5",
+        "steps_run 30 vs 50",
+    ]  # input_norm and padding are NeuRN's own settings: not reported
+
+
+def test_the_command_line_warns_and_shows_no_bars_off_a_terminal(inputs, tmp_path, capsys):
+    small_model(False, widths=(8, 12)).save(tmp_path / "wider.keras")
+    args = ["--model", inputs / "small_neurn.keras", "--model", tmp_path / "wider.keras"]
+    args += ["--pair", "small_neurn", "wider", "--neural", inputs / "cells.npz", "--no-rsa"]
+    quiet_flag = SMALL.index("--quiet")
+    code, _, err = run(capsys, *args, "--output", tmp_path / "o", *SMALL[:quiet_flag])
+    assert code == 0, err
+    lines = err.splitlines()
+    warnings = [line for line in lines if line.startswith("warning: pair small_neurn vs wider")]
+    assert len(warnings) == 2 and "differs beyond NeuRN: parameters" in warnings[1]
+    assert lines.index(warnings[-1]) < lines.index(next(x for x in lines if x.startswith("pair ")))
+    assert "RMSE/KDE-IoU" not in err  # no progress bar: stderr is not a terminal here
