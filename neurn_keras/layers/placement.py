@@ -83,19 +83,28 @@ def platform_of(x) -> str:
     return CPU
 
 
-def batch_path(blocking: str, x) -> str:
-    """``"cache"`` (blocks for a CPU's cache) or ``"whole"`` (the batch at once) for
-    ``blocking`` (one of ``BLOCKINGS``) and input ``x``.
+def path_for(backend: str, platform: str, blocking: str = "auto") -> str:
+    """``"cache"`` (blocks for a CPU's cache) or ``"whole"`` (the batch at once) on
+    ``platform`` under Keras backend ``backend``, for ``blocking`` (one of ``BLOCKINGS``).
 
-    ``"auto"`` reads the platform (:func:`platform_of`): cache blocks on a CPU, the whole
-    batch on anything else. PyTorch runs op by op, where a block costs a dozen separate
-    library calls, so there ``"auto"`` takes the whole batch (average pooling, a few
-    calls) on every device.
+    ``"auto"``: cache blocks on a CPU, the whole batch on anything else. PyTorch runs op
+    by op, where a block costs a dozen separate library calls, so there ``"auto"`` takes
+    the whole batch (average pooling, a few calls) on every device.
+
+    >>> [path_for(backend, "cpu") for backend in ("jax", "tensorflow", "torch")]
+    ['cache', 'cache', 'whole']
+    >>> path_for("jax", "gpu"), path_for("jax", "gpu", blocking="cache")
+    ('whole', 'cache')
     """
     if blocking not in BLOCKINGS:
         raise ValueError(f"blocking must be one of {list(BLOCKINGS)}, got {blocking!r}")
     if blocking != "auto":
         return blocking
-    if keras.backend.backend() == "torch":
+    if backend == "torch":
         return "whole"
-    return "cache" if platform_of(x) == CPU else "whole"
+    return "cache" if platform == CPU else "whole"
+
+
+def batch_path(blocking: str, x) -> str:
+    """:func:`path_for` the current Keras backend and the platform that runs ``x``."""
+    return path_for(keras.backend.backend(), platform_of(x), blocking)
