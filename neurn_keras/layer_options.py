@@ -10,6 +10,21 @@ from __future__ import annotations
 PADDINGS = ("reflect", "zeros")
 """How NeuRN, local contrast normalization and RandConv read outside the image."""
 
+NORMALIZE_OVER = ("image", "channel")
+"""What NeuRN's maximum c is taken over: the whole image (all pixels and channels, the
+paper) or each channel of the image separately."""
+
+COLORS = ("rgb", "luminance")
+"""What NeuRN sees of a colour image: every channel on its own, or one luminance channel
+(ITU-R BT.601 weights) whose result is repeated to the input's channel count."""
+
+LUMINANCE_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights of R, G and B (they sum to 1)."""
+
+BLOCKINGS = ("auto", "cache", "whole")
+"""How NeuRN's moments path walks the batch: chosen by the device the layer runs on,
+blocks of images sized for a CPU's cache, or the whole batch at once."""
+
 
 def is_odd_size(value) -> bool:
     """Whether ``value`` is a window size the layers take: an odd int >= 1 (not a bool)."""

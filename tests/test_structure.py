@@ -171,3 +171,20 @@ def test_the_citation_names_the_paper_and_the_package_version():
     assert version and version.group(1) == setup["metadata"]["version"]
     paper = citation.split("preferred-citation:", 1)[1]
     assert "Mice to Machines" in paper and "arXiv:2505.06886" in paper
+
+
+BUILTIN_ERRORS = {"ValueError", "TypeError", "KeyError", "FileNotFoundError", "OSError",
+                  "ConnectionError", "IndexError"}  # fmt: skip
+
+
+def test_every_library_error_is_a_neurn_error():
+    """Bad input is raised as a ``neurn_keras.errors`` class (which also derives from the
+    built-in one), never as a bare built-in error."""
+    bare = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = ast.unparse(node.exc.func)
+                if name in BUILTIN_ERRORS:
+                    bare.append(f"{module}:{node.lineno} raises {name}")
+    assert bare == []

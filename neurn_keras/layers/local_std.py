@@ -43,6 +43,8 @@ import numpy as np
 from keras import ops
 
 BLOCK_BYTES = 2**21  # float32 input per block of images (2 MiB: 3 images of 224×224×3)
+WHOLE_BATCH = 2**62  # a ``block_bytes`` that makes the whole batch one block
+MOST_IMAGES = 2**31 - 1  # images per block at most: a batch size is an int32 in a graph
 
 
 # --- padding --------------------------------------------------------------------------
@@ -185,8 +187,30 @@ def _column_sums(vertical, kernel_size: int, padding: str, channels: int, fill):
     return sorted(parts, key=lambda part: part[0])
 
 
-def _block_parts(x, centre, kernel_size: int, padding: str, dtype: str, output_dtype: str):
-    """NeuRN of a block (n, H, W, C): ``[(first column, (n, H, columns·C)), ...]``."""
+def _part_peaks(sigma, channels: int, per_channel: bool):
+    """Largest σ of a part (n, H, columns·C): (n, 1, 1), or (n, 1, C) with ``per_channel``."""
+    if not per_channel:
+        return ops.max(sigma, axis=(1, 2), keepdims=True)
+    along_columns = ops.max(sigma, axis=1)  # (n, columns·C)
+    columns = sigma.shape[2] // channels
+    per_column = ops.reshape(along_columns, (-1, columns, channels))
+    return ops.expand_dims(ops.max(per_column, axis=1), 1)
+
+
+def _block_parts(
+    x,
+    centre,
+    kernel_size: int,
+    padding: str,
+    dtype: str,
+    output_dtype: str,
+    per_channel: bool = False,
+):
+    """NeuRN of a block (n, H, W, C): ``[(first column, (n, H, columns·C)), ...]``.
+
+    Each image is divided by its largest σ, or with ``per_channel`` each of its channels
+    by that channel's largest σ.
+    """
     _, height, width, channels = x.shape
     pad = kernel_size // 2
     flat = ops.reshape(ops.cast(x, dtype), (-1, height, width * channels))
@@ -204,21 +228,24 @@ def _block_parts(x, centre, kernel_size: int, padding: str, dtype: str, output_d
     for first, sums in _column_sums(vertical, kernel_size, padding, channels, fill_sums):
         mean, mean_square = sums[0] * scale, sums[1] * scale
         sigmas.append((first, ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))))
-    peak = sigmas[0][1]
-    peak = ops.max(peak, axis=(1, 2), keepdims=True)
+    peak = _part_peaks(sigmas[0][1], channels, per_channel)
     for _, sigma in sigmas[1:]:
-        peak = ops.maximum(peak, ops.max(sigma, axis=(1, 2), keepdims=True))
-    nonzero = peak > 0
-    divisor = ops.where(nonzero, peak, 1.0)
-    return [
-        (first, ops.cast(ops.where(nonzero, sigma / divisor, 0.0), output_dtype))
-        for first, sigma in sigmas
-    ]
+        peak = ops.maximum(peak, _part_peaks(sigma, channels, per_channel))
+    parts = []
+    for first, sigma in sigmas:
+        # per channel, (n, 1, C) is laid along the part's columns as a row (n, 1, columns·C)
+        part_peak = ops.tile(peak, (1, 1, sigma.shape[2] // channels)) if per_channel else peak
+        nonzero = part_peak > 0
+        normalized = ops.where(nonzero, sigma / ops.where(nonzero, part_peak, 1.0), 0.0)
+        parts.append((first, ops.cast(normalized, output_dtype)))
+    return parts
 
 
-def normalize_per_image(sigma):
-    """σ / (largest σ of its image); a constant image (largest σ = 0) gives zeros."""
-    peak = ops.max(sigma, axis=tuple(range(1, len(sigma.shape))), keepdims=True)
+def normalize_per_image(sigma, normalize_over: str = "image"):
+    """σ (batch, H, W, C) over the largest σ of its image (``normalize_over="image"``) or
+    of its image channel (``"channel"``); where that largest σ is 0, zeros."""
+    axes = (1, 2, 3) if normalize_over == "image" else (1, 2)
+    peak = ops.max(sigma, axis=axes, keepdims=True)
     nonzero = peak > 0
     return ops.where(nonzero, sigma / ops.where(nonzero, peak, 1.0), 0.0)
 
@@ -227,8 +254,9 @@ def normalize_per_image(sigma):
 
 
 def block_size(height: int, width: int, channels: int, block_bytes: int = BLOCK_BYTES) -> int:
-    """Most images per block: ``block_bytes`` of float32 input, at least one."""
-    return max(1, block_bytes // (4 * height * width * channels))
+    """Most images per block: ``block_bytes`` of float32 input, at least one, at most
+    ``MOST_IMAGES`` (which ``WHOLE_BATCH`` gives, and which means the whole batch)."""
+    return min(MOST_IMAGES, max(1, block_bytes // (4 * height * width * channels)))
 
 
 def _joined(parts):
@@ -241,15 +269,17 @@ def _map_blocks(fn, x, centre, block: int, output_dtype: str):
     ``count = ceil(B / block)`` blocks of ``n = ceil(B / count)`` images: the last block
     starts at ``B - n`` and overlaps the one before by fewer than ``count`` images. With a
     batch size unknown when traced (a TensorFlow graph) ``n`` is a tensor, which XLA
-    resolves when it compiles for the actual batch size. Returns the flat (B, H, W·C).
+    resolves when it compiles for the actual batch size. ``block = MOST_IMAGES`` (or a
+    batch known to fit one block) takes the whole batch at once, without a loop, also
+    when its size is unknown. Returns the flat (B, H, W·C).
     """
     _, height, width, channels = x.shape
     row = width * channels
-    batch = x.shape[0] if x.shape[0] is not None else ops.shape(x)[0]
-    count = (batch + block - 1) // block
-    n = (batch + count - 1) // count
-    if isinstance(count, int) and count == 1:
+    if block >= MOST_IMAGES or (x.shape[0] is not None and x.shape[0] <= block):
         return _joined(fn(x, _materialized(centre)))
+    batch = x.shape[0] if x.shape[0] is not None else ops.shape(x)[0]
+    count = (batch - 1) // block + 1  # ceil(B / block) without overflowing an int32
+    n = (batch + count - 1) // count
     if keras.backend.backend() == "torch":  # op by op: a list of blocks, one concatenation
         starts = [min(s, batch - n) for s in range(0, batch, n)]
         blocks = [_joined(fn(x[s : s + n], centre[s : s + n])) for s in starts]
@@ -275,6 +305,7 @@ def neurn_moments(
     dtype: str = "float32",
     output_dtype: str | None = None,
     block_bytes: int = BLOCK_BYTES,
+    normalize_over: str = "image",
 ):
     """NeuRN by box-filter moments: local standard deviation over each image's maximum.
 
@@ -284,7 +315,10 @@ def neurn_moments(
         padding: ``"reflect"`` or ``"zeros"``.
         dtype: the dtype of the statistics (``"float32"`` or ``"float64"``).
         output_dtype: the dtype of the result (default: ``dtype``).
-        block_bytes: about how much float32 input each block of images holds at most.
+        block_bytes: about how much float32 input each block of images holds at most
+            (``WHOLE_BATCH``: the whole batch is one block).
+        normalize_over: ``"image"`` (each image over its largest σ) or ``"channel"``
+            (each image channel over its own largest σ).
 
     Returns:
         Tensor of x's shape, in ``output_dtype``, each image in [0, 1].
@@ -294,11 +328,12 @@ def neurn_moments(
         return ops.zeros(ops.shape(x), output_dtype)
     _, height, width, channels = x.shape
     if height is None or width is None:
-        out = neurn_moments_pooled(ops.cast(x, dtype), kernel_size, padding)
+        out = neurn_moments_pooled(ops.cast(x, dtype), kernel_size, padding, normalize_over)
         return ops.cast(out, output_dtype)
+    per_channel = normalize_over == "channel"
 
     def block(images, rows):
-        return _block_parts(images, rows, kernel_size, padding, dtype, output_dtype)
+        return _block_parts(images, rows, kernel_size, padding, dtype, output_dtype, per_channel)
 
     most = block_size(height, width, channels, block_bytes)
     flat = _map_blocks(block, x, _centre_rows(x, dtype), most, output_dtype)
@@ -308,12 +343,15 @@ def neurn_moments(
 # --- any size, op by op -------------------------------------------------------------------
 
 
-def neurn_moments_pooled(x, kernel_size: int, padding: str = "reflect"):
+def neurn_moments_pooled(
+    x, kernel_size: int, padding: str = "reflect", normalize_over: str = "image"
+):
     """NeuRN by average pooling over a padded copy: any size, few library calls.
 
     For spatial sizes unknown at trace time, and for backends that run op by op
     (PyTorch), where one pooling call per axis beats k slices. ``x`` is a float tensor;
-    each image channel is centred on the midpoint of its range.
+    each image channel is centred on the midpoint of its range. ``normalize_over`` as
+    in :func:`normalize_per_image`.
     """
     pad = kernel_size // 2
     if pad == 0:
@@ -330,4 +368,5 @@ def neurn_moments_pooled(x, kernel_size: int, padding: str = "reflect"):
         return ops.average_pool(along_h, (1, kernel_size), strides=1, padding="valid")
 
     mean, mean_square = window_mean(centred), window_mean(centred * centred)
-    return normalize_per_image(ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0)))
+    sigma = ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))
+    return normalize_per_image(sigma, normalize_over)

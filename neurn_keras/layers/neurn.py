@@ -6,8 +6,22 @@ import keras
 from keras import ops
 
 from neurn_keras.errors import InvalidValueError
-from neurn_keras.layer_options import PADDINGS, is_odd_size
-from neurn_keras.layers.local_std import neurn_moments_pooled, normalize_per_image
+from neurn_keras.layer_options import (
+    BLOCKINGS,
+    COLORS,
+    LUMINANCE_WEIGHTS,
+    NORMALIZE_OVER,
+    PADDINGS,
+    is_odd_size,
+)
+from neurn_keras.layers.local_std import (
+    BLOCK_BYTES,
+    WHOLE_BATCH,
+    neurn_moments,
+    neurn_moments_pooled,
+    normalize_per_image,
+)
+from neurn_keras.layers.placement import batch_path
 
 METHODS = ("moments", "patches")
 
@@ -22,6 +36,12 @@ def _check_kernel_size(value) -> int:
     if not is_odd_size(value):
         raise InvalidValueError(f"NeuRN: kernel_size must be an odd int >= 1, got {value!r}")
     return value
+
+
+def luminance(x):
+    """(batch, H, W, 3) RGB to (batch, H, W, 1) luma, ``LUMINANCE_WEIGHTS`` (ITU-R BT.601)."""
+    red, green, blue = LUMINANCE_WEIGHTS
+    return x[..., 0:1] * red + x[..., 1:2] * green + x[..., 2:3] * blue
 
 
 @keras.saving.register_keras_serializable(package="neurn_keras")
@@ -53,6 +73,20 @@ class NeuRN(keras.layers.Layer):
             backend only, k² times the memory).
         padding: ``"reflect"`` (mirror without repeating the edge pixel, numpy
             ``reflect``) or ``"zeros"``.
+        normalize_over: what the maximum c is taken over: ``"image"`` (all pixels and
+            channels of the image, the paper) or ``"channel"`` (each channel of the
+            image on its own, so every non-constant channel reaches 1 and a constant
+            channel gives zeros). The invariances above hold per channel.
+        color: ``"rgb"`` (σ of every input channel on its own, the paper) or
+            ``"luminance"`` (σ of one luma channel, 0.299·R + 0.587·G + 0.114·B, ITU-R
+            BT.601, repeated to 3 output channels so that the backbone's input shape
+            does not change). Needs 1 or 3 channels; on 1 channel both give the same.
+        blocking: how the moments path walks the batch: ``"auto"`` (by the device the
+            layer runs on: blocks of images sized for the cache on a CPU, the whole batch
+            at once on a GPU or TPU; always the whole batch on PyTorch; see
+            ``neurn_keras.layers.placement``), ``"cache"`` or ``"whole"`` (that path on
+            any device). Every path gives the same output up to float rounding; only
+            the speed differs. ``method="moments"`` only.
         **kwargs: base ``keras.layers.Layer`` arguments (``name``, ``dtype``, ...).
 
     Input shape: ``(batch, H, W, C)``, channels last; H and W may be ``None``.
@@ -83,12 +117,23 @@ class NeuRN(keras.layers.Layer):
         kernel_size: int = 5,
         method: str = "moments",
         padding: str = "reflect",
+        normalize_over: str = "image",
+        color: str = "rgb",
+        blocking: str = "auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.kernel_size = _check_kernel_size(kernel_size)
         self.method = _check_choice("method", method, METHODS)
         self.padding = _check_choice("padding", padding, PADDINGS)
+        self.normalize_over = _check_choice("normalize_over", normalize_over, NORMALIZE_OVER)
+        self.color = _check_choice("color", color, COLORS)
+        self.blocking = _check_choice("blocking", blocking, BLOCKINGS)
+        if method == "patches" and blocking != "auto":
+            raise InvalidValueError(
+                f"NeuRN: blocking={blocking!r} chooses a path of method='moments'; "
+                "method='patches' has none. Leave blocking='auto' or use method='moments'."
+            )
         if method == "patches" and keras.backend.backend() != "tensorflow":
             raise InvalidValueError(
                 "NeuRN: method='patches' uses tf.image.extract_patches and needs the "
@@ -106,31 +151,71 @@ class NeuRN(keras.layers.Layer):
             )
         if input_shape[-1] is None:
             raise InvalidValueError("NeuRN: the channel dimension must be known, got None")
+        if self.color == "luminance" and input_shape[-1] not in (1, 3):
+            raise InvalidValueError(
+                "NeuRN: color='luminance' needs RGB (3 channels) or gray (1 channel) "
+                f"images, got {input_shape[-1]} channels. Use color='rgb', which takes "
+                "every channel on its own."
+            )
         self.built = True
 
     def call(self, inputs):
         work_dtype = "float64" if self.compute_dtype == "float64" else "float32"
         out_dtype = self.compute_dtype
+        channels = inputs.shape[-1]
+        if self.color == "luminance" and channels == 3:
+            gray = luminance(ops.cast(inputs, work_dtype))
+            return ops.repeat(self._normalized(gray, work_dtype, out_dtype), channels, axis=-1)
+        return self._normalized(inputs, work_dtype, out_dtype)
+
+    def _normalized(self, inputs, work_dtype: str, out_dtype: str):
+        """σ / c of ``inputs`` by the layer's method and the batch path for its device."""
         backend = keras.backend.backend()
         if self.method == "patches":
             from neurn_keras.layers.local_std_tf import local_std_patches
 
             sigma = local_std_patches(ops.cast(inputs, work_dtype), self.kernel_size, self.padding)
-            return ops.cast(normalize_per_image(sigma), out_dtype)
+            return ops.cast(normalize_per_image(sigma, self.normalize_over), out_dtype)
+        path = batch_path(self.blocking, inputs)
+        block_bytes = BLOCK_BYTES if path == "cache" else WHOLE_BATCH
         if backend == "tensorflow":
             from neurn_keras.layers.local_std_tf import compiled_neurn_moments
 
             return compiled_neurn_moments(
-                inputs, self.kernel_size, self.padding, work_dtype, out_dtype
+                inputs,
+                self.kernel_size,
+                self.padding,
+                work_dtype,
+                out_dtype,
+                self.normalize_over,
+                block_bytes,
             )
         if backend == "jax":
             from neurn_keras.layers.local_std_jax import compiled_neurn_moments
 
-            run = compiled_neurn_moments(self.kernel_size, self.padding, work_dtype, out_dtype)
+            run = compiled_neurn_moments(
+                self.kernel_size,
+                self.padding,
+                work_dtype,
+                out_dtype,
+                self.normalize_over,
+                block_bytes,
+            )
             return run(inputs)
+        inputs = ops.cast(inputs, work_dtype)
+        if path == "cache":
+            out = neurn_moments(
+                inputs,
+                self.kernel_size,
+                self.padding,
+                dtype=work_dtype,
+                block_bytes=block_bytes,
+                normalize_over=self.normalize_over,
+            )
+            return ops.cast(out, out_dtype)
         # PyTorch runs op by op: pooling, a few library calls over the whole batch
         sigma_over_peak = neurn_moments_pooled(
-            ops.cast(inputs, work_dtype), self.kernel_size, self.padding
+            inputs, self.kernel_size, self.padding, self.normalize_over
         )
         return ops.cast(sigma_over_peak, out_dtype)
 
@@ -140,6 +225,13 @@ class NeuRN(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"kernel_size": self.kernel_size, "method": self.method, "padding": self.padding}
+            {
+                "kernel_size": self.kernel_size,
+                "method": self.method,
+                "padding": self.padding,
+                "normalize_over": self.normalize_over,
+                "color": self.color,
+                "blocking": self.blocking,
+            }
         )
         return config

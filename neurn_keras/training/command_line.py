@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neurn_keras.errors import InvalidValueError
+from neurn_keras.errors import InvalidTypeError, InvalidValueError
 
 NONE_WORD = "none"
 
@@ -82,12 +82,12 @@ class FieldSpec:
             try:
                 return int(text)
             except ValueError:
-                raise ValueError(f"{text!r} is not an integer") from None
+                raise InvalidValueError(f"{text!r} is not an integer") from None
         if self.kind is float:
             try:
                 return float(text)
             except ValueError:
-                raise ValueError(f"{text!r} is not a number") from None
+                raise InvalidValueError(f"{text!r} is not a number") from None
         return text
 
     def parse(self, values: str | Sequence[str]):
@@ -174,7 +174,7 @@ def _describe(hint, name: str) -> tuple[type, bool, int | str | None]:
         options = [option for option in typing.get_args(hint) if option is not type(None)]
         optional = len(options) < len(typing.get_args(hint))
         if len(options) != 1:
-            raise TypeError(f"{name}: cannot write {hint} on a command line")
+            raise InvalidTypeError(f"{name}: cannot write {hint} on a command line")
         hint = options[0]
     if typing.get_origin(hint) is tuple:
         args = typing.get_args(hint)
@@ -182,7 +182,7 @@ def _describe(hint, name: str) -> tuple[type, bool, int | str | None]:
             return args[0], optional, "+"
         if len(set(args)) == 1:
             return args[0], optional, len(args)
-        raise TypeError(f"{name}: cannot write {hint} on a command line")
+        raise InvalidTypeError(f"{name}: cannot write {hint} on a command line")
     if hint not in (int, float, str, bool):
-        raise TypeError(f"{name}: cannot write {hint} on a command line")
+        raise InvalidTypeError(f"{name}: cannot write {hint} on a command line")
     return hint, optional, None

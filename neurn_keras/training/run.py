@@ -29,6 +29,7 @@ import numpy as np
 
 from neurn_keras import datasets, model_parts
 from neurn_keras.environment import data_dir_setting, seed_everything, versions
+from neurn_keras.errors import InvalidValueError
 from neurn_keras.files import atomic_save_model
 from neurn_keras.training import tables
 from neurn_keras.training.backup import EpochBackup, read_backup, restore
@@ -161,7 +162,7 @@ def make_optimizer(config: RunConfig, total_steps: int | None = None):
     learning_rate = config.lr
     if config.lr_schedule == "cosine":
         if total_steps is None:
-            raise ValueError("a cosine learning-rate schedule needs the run's total_steps")
+            raise InvalidValueError("a cosine learning-rate schedule needs the run's total_steps")
         learning_rate = keras.optimizers.schedules.CosineDecay(config.lr, total_steps)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=config.momentum)

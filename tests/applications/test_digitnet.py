@@ -90,3 +90,76 @@ def test_unknown_initialization_is_refused():
 
     with pytest.raises(ValueError, match="initialization must be one of"):
         applications.build_model("digitnet", initialization="he")
+
+
+# --- inner_neurn: NeuRN again after the first convolution (issue 24) ---------------------
+
+DEFAULT_LAYERS = ["pixels", "neurn", "preprocess", "conv1", "pool1", "conv2", "pool2",
+                  "flatten", "fc1", "fc2", "predictions"]  # fmt: skip
+
+
+def test_default_digitnet_has_no_inner_neurn():
+    for options in ({}, {"inner_neurn": None}, {"inner_neurn": False}):
+        model = applications.build_model("digitnet", input_shape=(32, 32, 3), **options)
+        assert [layer.name for layer in model.layers] == DEFAULT_LAYERS
+
+
+def test_inner_neurn_sits_between_the_first_convolution_and_its_pooling():
+    from neurn_keras.layers import NeuRN
+
+    model = applications.build_model(
+        "digitnet", input_shape=(32, 32, 3), inner_neurn={"kernel_size": 3, "padding": "zeros"}
+    )
+    names = [layer.name for layer in model.layers]
+    assert names == [*DEFAULT_LAYERS[:4], "inner_neurn", *DEFAULT_LAYERS[4:]]
+    inner = model.get_layer("inner_neurn")
+    assert isinstance(inner, NeuRN) and (inner.kernel_size, inner.padding) == (3, "zeros")
+    assert inner.input is model.get_layer("conv1").output
+    assert model.get_layer("pool1").input is inner.output
+    assert model.count_params() == applications.build_model("digitnet").count_params()
+
+
+def test_with_inner_neurn_the_model_ignores_an_affine_brightness_change():
+    """Reflect padding: the input NeuRN gives the same features, and so the whole model."""
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (4, 32, 32, 3)).astype(np.float32)
+    x[:, 8:20, 10:22] = 30.0  # a flat patch, so that the images are not just noise
+    dimmer = 0.3 * x + 90.0
+    options = {"input_shape": (32, 32, 3), "classifier_activation": None, "inner_neurn": True}
+
+    def logits(model, batch):
+        return keras.ops.convert_to_numpy(model(batch))
+
+    # compared with how much the logits differ between images (small at initialization):
+    # the brightness change moves them by NeuRN's float32 rounding only, a few thousandths
+    # of that, and by more than the whole spread without the input NeuRN
+    model = applications.build_model("digitnet", **options)
+    between_images = logits(model, x).std(axis=0).mean()
+    assert np.abs(logits(model, dimmer) - logits(model, x)).max() < 0.05 * between_images
+    plain = applications.build_model("digitnet", neurn=False, **options)
+    changed = np.abs(logits(plain, dimmer) - logits(plain, x)).max()
+    assert changed > 0.5 * logits(plain, x).std(axis=0).mean()
+
+
+def test_inner_neurn_saves_and_loads_back(tmp_path):
+    model = applications.build_model(
+        "digitnet", input_shape=(28, 28, 1), inner_neurn={"kernel_size": 7, "color": "rgb"}
+    )
+    x = np.random.default_rng(2).integers(0, 256, (2, 28, 28, 1)).astype(np.uint8)
+    model.save(tmp_path / "digitnet.keras")
+    loaded = keras.saving.load_model(tmp_path / "digitnet.keras")
+    inner = model.get_layer("inner_neurn")
+    assert loaded.get_layer("inner_neurn").get_config() == inner.get_config()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_bad_inner_neurn_is_refused_with_the_fix():
+    import pytest
+
+    with pytest.raises(TypeError, match=r"inner_neurn must be None, True or a dict.*'k5'"):
+        applications.build_model("digitnet", inner_neurn="k5")
+    with pytest.raises(ValueError, match=r"always named 'inner_neurn'"):
+        applications.build_model("digitnet", inner_neurn={"name": "other"})
+    with pytest.raises(ValueError, match=r"NeuRN: kernel_size must be an odd int.*4"):
+        applications.build_model("digitnet", inner_neurn={"kernel_size": 4})

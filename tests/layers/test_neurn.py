@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import neurn_keras
-from neurn_keras.layers import NeuRN
+from neurn_keras.layer_options import BLOCKINGS, COLORS, LUMINANCE_WEIGHTS, NORMALIZE_OVER
+from neurn_keras.layers import NeuRN, placement
 from neurn_keras.layers.local_std import block_size, neurn_moments
 
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
@@ -21,15 +22,23 @@ needs_tf = pytest.mark.skipif(not ON_TENSORFLOW, reason="TensorFlow backend only
 EXAMPLES = 40 if ON_TENSORFLOW else 8
 
 
-def reference(x: np.ndarray, kernel_size: int, padding: str) -> np.ndarray:
+def reference(
+    x: np.ndarray, kernel_size: int, padding: str, normalize_over: str = "image"
+) -> np.ndarray:
     """NeuRN in float64 NumPy, written from the definition."""
     pad = kernel_size // 2
     mode = "reflect" if padding == "reflect" else "constant"
     padded = np.pad(x.astype(np.float64), ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=mode)
     windows = np.lib.stride_tricks.sliding_window_view(padded, (kernel_size, kernel_size), (1, 2))
     sigma = windows.std(axis=(-2, -1))
-    peak = sigma.max(axis=(1, 2, 3), keepdims=True)
+    axes = (1, 2, 3) if normalize_over == "image" else (1, 2)
+    peak = sigma.max(axis=axes, keepdims=True)
     return np.where(peak > 0, sigma / np.where(peak > 0, peak, 1.0), 0.0)
+
+
+def luma(x: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma of RGB images, in float64: (batch, H, W, 1)."""
+    return (x.astype(np.float64) @ np.array([0.299, 0.587, 0.114]))[..., None]
 
 
 def images_with_flat_regions(rng, shape, scale: float) -> np.ndarray:
@@ -242,7 +251,16 @@ def test_bad_kernel_size(kernel_size):
         NeuRN(kernel_size=kernel_size)
 
 
-@pytest.mark.parametrize("argument,value", [("method", "box"), ("padding", "same")])
+@pytest.mark.parametrize(
+    "argument,value",
+    [
+        ("method", "box"),
+        ("padding", "same"),
+        ("normalize_over", "pixel"),
+        ("color", "gray"),
+        ("blocking", "gpu"),
+    ],
+)
 def test_bad_choice_lists_the_allowed_values(argument, value):
     with pytest.raises(ValueError, match=rf"{argument} must be one of .*{value!r}"):
         NeuRN(**{argument: value})
@@ -366,6 +384,23 @@ def test_one_trace_per_image_size_and_no_retracing_warning():
 
 
 @needs_tf
+def test_a_graph_of_any_size_leaves_known_sizes_to_their_own_trace():
+    """A trace for ``None`` height and width (the pooled form) must not serve known sizes:
+    TensorFlow reuses the most general trace that fits a call."""
+    import tensorflow as tf
+
+    layer = NeuRN(9, padding="zeros", normalize_over="channel")
+    spec = tf.TensorSpec((None, None, None, 3), tf.float32)
+    tf.function(layer, input_signature=[spec])(np.zeros((1, 10, 10, 3), np.float32))
+    x = images_with_flat_regions(np.random.default_rng(20), (2, 40, 36, 3), 255)
+    direct = tf.function(
+        lambda t: neurn_moments(t, 9, "zeros", normalize_over="channel"), jit_compile=True
+    )
+    out = keras.ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(out, direct(x).numpy(), rtol=0, atol=1e-6)
+
+
+@needs_tf
 def test_same_shape_signature_reuses_the_trace():
     from neurn_keras.layers.local_std_tf import _neurn_function
 
@@ -392,3 +427,208 @@ def test_jax_compiles_once_per_shape():
     assert function._cache_size() == 1
     layer(x[:1])
     assert function._cache_size() == 2
+
+
+# --- variants for the ablation study (issue 24) ----------------------------------------
+
+
+def channels_apart(rng, shape) -> np.ndarray:
+    """0..255 images whose channels differ a lot in contrast, and one constant channel."""
+    x = images_with_flat_regions(rng, shape, 255)
+    x[..., 1] = 100 + x[..., 1] / 20  # low contrast
+    x[..., 2] = 42.0  # constant
+    return x
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("padding", ["reflect", "zeros"])
+@pytest.mark.parametrize("kernel_size", [3, 7])
+@pytest.mark.parametrize("normalize_over", NORMALIZE_OVER)
+def test_normalize_over_matches_the_reference(method, padding, kernel_size, normalize_over):
+    x = channels_apart(np.random.default_rng(kernel_size), (3, 12, 11, 3))
+    kwargs = {"method": method, "padding": padding, "normalize_over": normalize_over}
+    out = run(x, kernel_size=kernel_size, **kwargs)
+    expected = reference(x, kernel_size, padding, normalize_over)
+    # channel 1 spans 1/20 of the range: over its own maximum, the patches' float32
+    # rounding errors (relative to the pixel values) come out up to 20 times larger;
+    # the moments stay within their 2e-3
+    amplified = method == "patches" and normalize_over == "channel"
+    atol = TOLERANCE[method] * (20 if amplified else 1)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kernel_size", [3, 7])
+def test_per_channel_every_channel_reaches_one(method, kernel_size):
+    x = channels_apart(np.random.default_rng(11), (2, 12, 11, 3))
+    out = run(x, kernel_size=kernel_size, method=method, normalize_over="channel")
+    peaks = out.max(axis=(1, 2))
+    # 1 up to one float32 rounding: XLA may compute a σ once for the maximum and again,
+    # fused, for the division, with a last bit of difference
+    np.testing.assert_allclose(peaks[:, :2], 1.0, rtol=0, atol=np.finfo(np.float32).eps)
+    assert np.all(out[..., 2] == 0)  # the constant channel
+    per_image = run(x, kernel_size=kernel_size, method=method)
+    assert np.all(per_image[..., 1].max(axis=(1, 2)) < 0.5)  # the image maximum dims it
+
+
+@pytest.mark.parametrize("kernel_size", [3, 7])
+def test_per_channel_is_invariant_to_an_affine_map_of_each_channel(kernel_size):
+    """Reflect padding: x[..., c] -> a_c·x[..., c] + b_c, a different map per channel."""
+    x = images_with_flat_regions(np.random.default_rng(12), (2, 13, 10, 3), 255)
+    gains, offsets = np.array([0.2, -3.0, 7.5]), np.array([40.0, 900.0, -5.0])
+    mapped = (x * gains + offsets).astype(np.float32)
+    options = {"kernel_size": kernel_size, "normalize_over": "channel"}
+    np.testing.assert_allclose(run(mapped, **options), run(x, **options), atol=3e-3)
+    # over the whole image, gains that differ between channels change the output
+    image = {"kernel_size": kernel_size}
+    assert np.abs(run(mapped, **image) - run(x, **image)).max() > 0.1
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("padding", ["reflect", "zeros"])
+def test_one_channel_is_the_same_over_image_and_channel(method, padding):
+    x = images_with_flat_regions(np.random.default_rng(13), (3, 11, 9, 1), 255)
+    options = {"kernel_size": 7, "method": method, "padding": padding}
+    np.testing.assert_array_equal(
+        run(x, normalize_over="channel", **options), run(x, normalize_over="image", **options)
+    )
+
+
+def test_luminance_weights_are_bt601():
+    assert LUMINANCE_WEIGHTS == (0.299, 0.587, 0.114)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("padding", ["reflect", "zeros"])
+@pytest.mark.parametrize("kernel_size", [3, 7])
+def test_luminance_is_neurn_of_the_luma_repeated(method, padding, kernel_size):
+    x = images_with_flat_regions(np.random.default_rng(14), (3, 12, 11, 3), 255)
+    x[..., 1] = 255 - x[..., 1]  # channels that disagree, so luma differs from each of them
+    out = run(x, kernel_size=kernel_size, method=method, padding=padding, color="luminance")
+    assert out.shape == x.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(out[..., 1], out[..., 0])
+    np.testing.assert_array_equal(out[..., 2], out[..., 0])
+    expected = reference(luma(x), kernel_size, padding)[..., 0]
+    np.testing.assert_allclose(out[..., 0], expected, rtol=0, atol=TOLERANCE[method])
+    rgb = run(x, kernel_size=kernel_size, method=method, padding=padding)
+    assert np.abs(rgb[..., 0] - out[..., 0]).max() > 0.1
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("normalize_over", NORMALIZE_OVER)
+def test_gray_as_rgb_is_the_same_in_both_colours(method, normalize_over):
+    gray = images_with_flat_regions(np.random.default_rng(15), (3, 12, 11, 1), 255)
+    rgb = np.repeat(gray, 3, axis=-1)
+    options = {"kernel_size": 5, "method": method, "normalize_over": normalize_over}
+    np.testing.assert_allclose(
+        run(rgb, color="luminance", **options), run(rgb, color="rgb", **options), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("color", COLORS)
+def test_one_channel_is_the_same_in_both_colours(color):
+    x = images_with_flat_regions(np.random.default_rng(16), (2, 10, 9, 1), 255)
+    out = run(x, kernel_size=3, color=color)
+    assert out.shape == x.shape
+    np.testing.assert_array_equal(out, run(x, kernel_size=3))
+
+
+def test_luminance_is_invariant_to_an_affine_map():
+    x = images_with_flat_regions(np.random.default_rng(17), (2, 12, 12, 3), 255)
+    mapped = (-2.5 * x + 700).astype(np.float32)
+    base = run(x, kernel_size=7, color="luminance")
+    np.testing.assert_allclose(run(mapped, kernel_size=7, color="luminance"), base, atol=3e-3)
+
+
+def test_luminance_refuses_other_channel_counts():
+    with pytest.raises(ValueError, match=r"color='luminance' needs .* got 4 channels.*'rgb'"):
+        NeuRN(color="luminance")(np.zeros((1, 8, 8, 4), np.float32))
+
+
+@pytest.mark.parametrize("padding", ["reflect", "zeros"])
+@pytest.mark.parametrize("normalize_over", NORMALIZE_OVER)
+def test_forced_batch_paths_agree(padding, normalize_over):
+    """Cache blocks (here 2 blocks, the second overlapping) and the whole batch at once."""
+    x = images_with_flat_regions(np.random.default_rng(18), (3, 240, 256, 3), 255)
+    assert block_size(240, 256, 3) == 2
+    options = {"kernel_size": 5, "padding": padding, "normalize_over": normalize_over}
+    cache, whole = (run(x, blocking=path, **options) for path in ("cache", "whole"))
+    np.testing.assert_allclose(cache, whole, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(cache[:1], reference(x[:1], 5, padding, normalize_over), atol=2e-3)
+    assert run(x, **options).tobytes() in (cache.tobytes(), whole.tobytes())
+
+
+def test_auto_takes_the_path_for_the_device_it_runs_on():
+    """This machine runs on its CPU: cache blocks, except PyTorch (whole batch everywhere)."""
+    x = keras.ops.convert_to_tensor(np.zeros((1, 4, 4, 3), np.float32))
+    assert placement.platform_of(x) == "cpu"
+    expected = "whole" if keras.backend.backend() == "torch" else "cache"
+    assert placement.batch_path("auto", x) == expected
+    for forced in ("cache", "whole"):
+        assert placement.batch_path(forced, x) == forced
+    assert set(BLOCKINGS) == {"auto", "cache", "whole"}
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX backend only")
+def test_jax_reads_the_device_of_the_array_or_the_default(monkeypatch):
+    import jax
+
+    committed = jax.device_put(np.zeros((1, 4, 4, 3), np.float32), jax.devices()[0])
+    monkeypatch.setattr(placement, "jax_default_platform", lambda: "gpu")
+    assert placement.batch_path("auto", committed) == "cache"  # where it is committed
+    assert placement.batch_path("auto", np.zeros((1, 4, 4, 3))) == "whole"
+    paths = []
+    jax.jit(lambda t: paths.append(placement.batch_path("auto", t)) or t)(committed)
+    assert paths == ["whole"]  # a tracer has no device: the default one
+
+
+@needs_tf
+def test_tensorflow_asks_the_placer_and_tf_data_runs_on_the_host(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(placement, "tensorflow_default_platform", lambda: "gpu")
+    x = tf.zeros((1, 4, 4, 3))
+    assert placement.batch_path("auto", x) == "cache"  # eager: the probe ran on the CPU
+    seen = []
+
+    def probe(t):
+        seen.append(placement.batch_path("auto", t))
+        return t
+
+    def pinned(t):
+        with tf.device("/CPU:0"):
+            return probe(t)
+
+    tf.function(probe)(x)  # a graph without a device request: the default placement
+    tf.function(pinned)(x)  # a graph that requests the CPU
+    list(tf.data.Dataset.from_tensors(x).map(probe))  # tf.data: the host
+    assert seen == ["whole", "cache", "cache"]
+
+
+def test_patches_has_no_batch_path():
+    if not ON_TENSORFLOW:
+        pytest.skip("method='patches' is TensorFlow only")
+    with pytest.raises(ValueError, match=r"blocking='whole' .* method='moments'"):
+        NeuRN(method="patches", blocking="whole")
+
+
+VARIANTS = [
+    {"kernel_size": 7, "padding": "zeros", "normalize_over": "channel"},
+    {"kernel_size": 7, "color": "luminance", "blocking": "whole"},
+    {"kernel_size": 3, "normalize_over": "channel", "color": "luminance", "blocking": "cache"},
+]
+
+
+@pytest.mark.parametrize("options", VARIANTS)
+def test_variants_round_trip_through_config_and_keras_file(tmp_path, options):
+    layer = NeuRN(name="n", **options)
+    config = layer.get_config()
+    assert {key: config[key] for key in options} == options
+    clone = NeuRN.from_config(config)
+    assert clone.get_config() == config
+    model = small_model(**options)
+    x = np.random.default_rng(19).integers(0, 256, (2, 13, 17, 3)).astype("uint8")
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.get_layer("neurn").get_config() == model.get_layer("neurn").get_config()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
