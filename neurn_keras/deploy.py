@@ -38,12 +38,11 @@ replaces it); the interpreter still works in TensorFlow 2.21."""
 class _PlainNeuRN(NeuRN):
     """NeuRN by average pooling in plain ops (no XLA function, no loop): for converters only."""
 
-    def call(self, inputs):
-        work_dtype = "float64" if self.compute_dtype == "float64" else "float32"
+    def _normalized(self, inputs, work_dtype: str, out_dtype: str):
         sigma_over_peak = neurn_moments_pooled(
-            ops.cast(inputs, work_dtype), self.kernel_size, self.padding
+            ops.cast(inputs, work_dtype), self.kernel_size, self.padding, self.normalize_over
         )
-        return ops.cast(sigma_over_peak, self.compute_dtype)
+        return ops.cast(sigma_over_peak, out_dtype)
 
 
 def convertible(model: keras.Model) -> keras.Model:

@@ -152,3 +152,18 @@ def test_neurn_tensors_are_found_by_the_layer_scope(model):
     assert neurn_tensors(names, model) == ["m_1/neurn_1/Sqrt", "m_1/neurn/Max"]
     plain = applications.build_model("digitnet", neurn=False, input_shape=SHAPE)
     assert neurn_tensors(names, plain) == []
+
+
+@pytest.mark.parametrize(
+    "variant", [{"normalize_over": "channel"}, {"color": "luminance"}, {"padding": "zeros"}]
+)
+def test_convertible_keeps_the_neurn_variants(variant):
+    """The plain-ops NeuRN computes what the layer does, for every variant."""
+    from neurn_keras.deploy import convertible
+    from neurn_keras.layers import NeuRN
+
+    inputs = keras.Input((20, 20, 3))
+    model = keras.Model(inputs, NeuRN(kernel_size=3, **variant, name="neurn")(inputs))
+    x = np.random.default_rng(0).uniform(0, 255, (4, 20, 20, 3)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(convertible(model).predict(x, verbose=0), expected, atol=2e-3)
