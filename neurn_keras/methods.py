@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 AUGMENT_LABELS = {"randconv": "RandConv", "prorandconv": "Pro-RandConv"}
+NEURN_DEFAULTS = {"normalize_over": "image", "color": "rgb"}
+"""The paper's NeuRN: a method states these only where it differs."""
 NORM_LABELS = {"lcn": "LCN", "none": ""}
 
 
@@ -46,6 +48,9 @@ class Method:
         kernel_size: NeuRN's window size (None without NeuRN).
         padding: NeuRN's padding (None without NeuRN).
         augment_after_norm: the augmentation comes after NeuRN.
+        normalize_over: NeuRN's maximum over ``"channel"`` (None: the whole image).
+        color: ``"luminance"`` for NeuRN on the luminance (None: every RGB channel).
+        inner_neurn: NeuRN again after DigitNet's first convolution.
     """
 
     augment: str = "none"
@@ -54,6 +59,15 @@ class Method:
     kernel_size: int | None = None
     padding: str | None = None
     augment_after_norm: bool = False
+    normalize_over: str | None = None
+    color: str | None = None
+    inner_neurn: bool = False
+
+    def __post_init__(self):
+        # NeuRN's defaults are the same method as a record made before the variants existed
+        for name, default in NEURN_DEFAULTS.items():
+            if getattr(self, name) == default:
+                object.__setattr__(self, name, None)
 
     @property
     def neurn(self) -> bool:
@@ -63,10 +77,24 @@ class Method:
         """The same augmentation with no input normalization: NeuRN's baseline."""
         return Method(self.augment, self.consistency)
 
+    def variants(self) -> list[tuple[str, str]]:
+        """NeuRN's settings besides k and padding that differ from the paper's, as
+        (tag, label) pairs."""
+        out = []
+        if self.normalize_over == "channel":
+            out.append(("perchannel", "max per channel"))
+        if self.color == "luminance":
+            out.append(("luminance", "luminance"))
+        if self.inner_neurn:
+            out.append(("inner", "again after conv1"))
+        return out
+
     def norm_step(self, neurn_details: bool = True) -> Step:
         if self.neurn:
-            details = f" (k={self.kernel_size}, {self.padding})" if neurn_details else ""
-            return Step("neurn", f"neurn-k{self.kernel_size}-{self.padding}", "NeuRN" + details)
+            tags, labels = zip(*self.variants(), strict=True) if self.variants() else ((), ())
+            tag = "-".join([f"neurn-k{self.kernel_size}-{self.padding}", *tags])
+            details = ", ".join([f"k={self.kernel_size}", f"{self.padding}", *labels])
+            return Step("neurn", tag, "NeuRN" + (f" ({details})" if neurn_details else ""))
         token = "" if self.input_norm == "none" else self.input_norm
         return Step(token, token or "plain", NORM_LABELS.get(self.input_norm, self.input_norm))
 

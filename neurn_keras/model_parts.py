@@ -49,10 +49,14 @@ def has_neurn(model) -> bool:
     return neurn_layer(model) is not None
 
 
+NEURN_SETTINGS = ("kernel_size", "padding", "normalize_over", "color", "method")
+"""The NeuRN arguments a run records (``blocking`` only changes how it runs, not what)."""
+
+
 def neurn_settings(model) -> dict | None:
-    """``{"kernel_size", "padding", "method"}`` of the model's NeuRN layer, or None."""
+    """The ``NEURN_SETTINGS`` of the model's (first) NeuRN layer, or None."""
     layer = neurn_layer(model)
     if layer is None:
         return None
     config = layer.get_config()
-    return {key: config[key] for key in ("kernel_size", "padding", "method") if key in config}
+    return {key: config[key] for key in NEURN_SETTINGS if key in config}

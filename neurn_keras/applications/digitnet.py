@@ -59,19 +59,25 @@ def pytorch_initializers(fan_in: int) -> dict:
     }
 
 
+INNER_DEFAULTS = {"blocking": "whole"}
+"""Inside the network the gradient passes through NeuRN: TensorFlow differentiates only its
+whole-batch path (see ``NeuRN``'s ``blocking``)."""
+
+
 def inner_neurn_arguments(inner_neurn) -> dict | None:
-    """The ``inner_neurn`` option as NeuRN's kwargs: None (no layer), ``{}`` for ``True``."""
+    """The ``inner_neurn`` option as NeuRN's kwargs: None (no layer), ``INNER_DEFAULTS``
+    for ``True``, else the given arguments over them."""
     if inner_neurn is None or inner_neurn is False:
         return None
     if inner_neurn is True:
-        return {}
+        return dict(INNER_DEFAULTS)
     if isinstance(inner_neurn, Mapping):
         if "name" in inner_neurn:
             raise InvalidValueError(
                 "inner_neurn: the layer is always named 'inner_neurn'; remove 'name' from "
                 f"inner_neurn={dict(inner_neurn)!r}"
             )
-        return dict(inner_neurn)
+        return {**INNER_DEFAULTS, **inner_neurn}
     raise InvalidTypeError(
         "inner_neurn must be None, True or a dict of NeuRN arguments such as "
         f"{{'kernel_size': 3}}, got {inner_neurn!r}"

@@ -227,7 +227,7 @@ def _block_parts(
     sigmas = []
     for first, sums in _column_sums(vertical, kernel_size, padding, channels, fill_sums):
         mean, mean_square = sums[0] * scale, sums[1] * scale
-        sigmas.append((first, ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))))
+        sigmas.append((first, standard_deviation(mean_square - mean * mean)))
     peak = _part_peaks(sigmas[0][1], channels, per_channel)
     for _, sigma in sigmas[1:]:
         peak = ops.maximum(peak, _part_peaks(sigma, channels, per_channel))
@@ -239,6 +239,17 @@ def _block_parts(
         normalized = ops.where(nonzero, sigma / ops.where(nonzero, part_peak, 1.0), 0.0)
         parts.append((first, ops.cast(normalized, output_dtype)))
     return parts
+
+
+def standard_deviation(variance):
+    """√variance, 0 where rounding made it ≤ 0, with a finite gradient everywhere.
+
+    ``sqrt(maximum(v, 0))`` has an infinite gradient at 0, the variance of every flat
+    window (after a ReLU, most of them): NeuRN inside a network would train on NaN. Here
+    the gradient of a flat window is 0, and the values are the same.
+    """
+    positive = variance > 0
+    return ops.where(positive, ops.sqrt(ops.where(positive, variance, 1.0)), 0.0)
 
 
 def normalize_per_image(sigma, normalize_over: str = "image"):
@@ -368,5 +379,4 @@ def neurn_moments_pooled(
         return ops.average_pool(along_h, (1, kernel_size), strides=1, padding="valid")
 
     mean, mean_square = window_mean(centred), window_mean(centred * centred)
-    sigma = ops.sqrt(ops.maximum(mean_square - mean * mean, 0.0))
-    return normalize_per_image(sigma, normalize_over)
+    return normalize_per_image(standard_deviation(mean_square - mean * mean), normalize_over)

@@ -86,7 +86,10 @@ class NeuRN(keras.layers.Layer):
             at once on a GPU or TPU; always the whole batch on PyTorch; see
             ``neurn_keras.layers.placement``), ``"cache"`` or ``"whole"`` (that path on
             any device). Every path gives the same output up to float rounding; only
-            the speed differs. ``method="moments"`` only.
+            the speed differs. ``method="moments"`` only. NeuRN has a finite gradient
+            everywhere (flat windows included), but on TensorFlow the cache-blocked path
+            has none: a NeuRN behind trainable layers (inside a network) takes
+            ``"whole"`` there.
         **kwargs: base ``keras.layers.Layer`` arguments (``name``, ``dtype``, ...).
 
     Input shape: ``(batch, H, W, C)``, channels last; H and W may be ``None``.

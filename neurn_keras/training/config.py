@@ -19,7 +19,7 @@ from pathlib import Path
 
 from neurn_keras.errors import ArgumentError, ModelFileError
 from neurn_keras.files import is_keras_archive, sha256_file
-from neurn_keras.layer_options import PADDINGS, is_odd_size
+from neurn_keras.layer_options import COLORS, NORMALIZE_OVER, PADDINGS, is_odd_size
 from neurn_keras.methods import Method
 from neurn_keras.training import command_line
 from neurn_keras.training.protocols import PROTOCOLS
@@ -40,9 +40,14 @@ LATER_FIELDS = {
     "momentum": 0.0,
     "lr_schedule": "constant",
     "augment_after_norm": False,
+    "normalize_over": "image",
+    "color": "rgb",
+    "inner_neurn": False,
 }
 """Fields added after results existed: left out of the identity at these defaults, so
 every run made before they existed keeps its hash (and its cell directory)."""
+NEURN_VARIANT_FIELDS = ("normalize_over", "color", "inner_neurn")
+"""NeuRN's variants (issue 24's ablations): no part of a run without NeuRN."""
 DEFAULT_TRAIN_LIMIT = 10000
 """The literature's single-source protocol trains on the first 10,000 MNIST images."""
 DEFAULT_EPOCHS = 5
@@ -108,6 +113,24 @@ class RunConfig:
     )
     kernel_size: int = _field(5, "model", "NeuRN window size, odd", metavar="K")
     padding: str = _field("reflect", "model", "NeuRN padding", choices=PADDINGS)
+    normalize_over: str = _field(
+        "image",
+        "model",
+        "what NeuRN's maximum is taken over: the whole image (the paper) or each channel",
+        choices=NORMALIZE_OVER,
+    )
+    color: str = _field(
+        "rgb",
+        "model",
+        "NeuRN on each RGB channel, or on the luminance (repeated to 3 channels)",
+        choices=COLORS,
+    )
+    inner_neurn: bool = _field(
+        False,
+        "model",
+        "DigitNet only: NeuRN (the same k, padding and maximum) again right after the "
+        "first convolution",
+    )
     augment: str = _field(
         "none",
         "model",
@@ -244,7 +267,12 @@ class RunConfig:
         """The NeuRN arguments for ``applications.build_model``, or None without NeuRN."""
         if not self.neurn:
             return None
-        return {"kernel_size": self.kernel_size, "padding": self.padding}
+        return {
+            "kernel_size": self.kernel_size,
+            "padding": self.padding,
+            "normalize_over": self.normalize_over,
+            "color": self.color,
+        }
 
     def default_targets(self) -> tuple[str, ...]:
         if self.source == CIFAR27:
@@ -303,6 +331,8 @@ class RunConfig:
         for name, value, allowed in (
             ("input_norm", self.input_norm, INPUT_NORMS),
             ("padding", self.padding, PADDINGS),
+            ("normalize_over", self.normalize_over, NORMALIZE_OVER),
+            ("color", self.color, COLORS),
             ("augment", self.augment, AUGMENTS),
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
@@ -357,6 +387,12 @@ class RunConfig:
                 self.augment_after_norm,
                 "puts the augmentation after NeuRN: set `augment` and `input_norm` neurn",
             )
+        if self.inner_neurn and (not self.neurn or self.backbone != "digitnet"):
+            raise ArgumentError(
+                "inner_neurn",
+                self.inner_neurn,
+                "repeats NeuRN inside DigitNet: set `input_norm` neurn and `backbone` digitnet",
+            )
         if self.consistency > 0 and self.augment == "none":
             raise ArgumentError(
                 "consistency",
@@ -388,6 +424,7 @@ class RunConfig:
         fields["input_shape"] = list(self.input_shape)
         if not self.neurn:
             fields["kernel_size"] = fields["padding"] = None
+            fields.update({key: LATER_FIELDS[key] for key in NEURN_VARIANT_FIELDS})
         if self.steps is not None:
             fields["epochs"] = None
         for key, default in LATER_FIELDS.items():
@@ -405,13 +442,17 @@ class RunConfig:
 
     def method(self) -> Method:
         """What stands in front of the backbone (and its names: ``method().tag()``, ...)."""
+        neurn = self.neurn_config() or {}
         return Method(
             self.augment,
             self.consistency,
             self.input_norm,
-            self.kernel_size if self.neurn else None,
-            self.padding if self.neurn else None,
+            neurn.get("kernel_size"),
+            neurn.get("padding"),
             self.augment_after_norm,
+            neurn.get("normalize_over"),
+            neurn.get("color"),
+            self.neurn and self.inner_neurn,
         )
 
     def cell_name(self) -> str:

@@ -84,6 +84,10 @@ def build_run_model(config: RunConfig, start: keras.Model | None = None) -> kera
         return replace_head(start, config.classes)
     from neurn_keras import applications
 
+    options = {}
+    if config.inner_neurn:  # the feature maps have 64 channels: no luminance for them
+        inner = {k: v for k, v in config.neurn_config().items() if k != "color"}
+        options["inner_neurn"] = inner
     try:
         return applications.build_model(
             config.backbone,
@@ -94,6 +98,7 @@ def build_run_model(config: RunConfig, start: keras.Model | None = None) -> kera
             input_shape=config.input_shape,
             classes=config.classes,
             weights=config.weights,
+            **options,
         )
     except applications.WeightsDownloadError as error:
         raise ArgumentError("weights", config.weights, one_line(error)) from error

@@ -82,14 +82,17 @@ class RunRecord:
     # ------------------------------------------------------------------ labels
     def method(self) -> Method:
         """What stood in front of the backbone: ``record.method().label()`` names it."""
-        settings = self.neurn_config or {}
+        settings = (self.neurn_config or {}) if self.neurn else {}
         return Method(
             self.augment,
             float(self.consistency),
             self.input_norm,
-            settings.get("kernel_size") if self.neurn else None,
-            settings.get("padding") if self.neurn else None,
+            settings.get("kernel_size"),
+            settings.get("padding"),
             self.augment_after_norm,
+            settings.get("normalize_over"),
+            settings.get("color"),
+            bool(self.neurn and self.config.get("inner_neurn", False)),
         )
 
     def summary(self) -> dict:

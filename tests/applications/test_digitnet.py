@@ -163,3 +163,24 @@ def test_bad_inner_neurn_is_refused_with_the_fix():
         applications.build_model("digitnet", inner_neurn={"name": "other"})
     with pytest.raises(ValueError, match=r"NeuRN: kernel_size must be an odd int.*4"):
         applications.build_model("digitnet", inner_neurn={"kernel_size": 4})
+
+
+def test_inner_neurn_trains_with_finite_gradients():
+    """NeuRN behind conv1 gets gradients: finite (flat ReLU windows included), not all 0."""
+    model = applications.build_model(
+        "digitnet", input_shape=(32, 32, 3), classifier_activation=None, inner_neurn=True
+    )
+    assert model.get_layer("inner_neurn").blocking == "whole"  # TensorFlow differentiates it
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (8, 32, 32, 3)).astype("float32")
+    pixels[:, :16] = 0  # flat regions, zero windows after the ReLU
+    labels = rng.integers(0, 10, 8)
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    before = keras.ops.convert_to_numpy(model.get_layer("conv1").kernel).copy()
+    history = model.fit(pixels, labels, epochs=1, batch_size=8, verbose=0)
+    after = keras.ops.convert_to_numpy(model.get_layer("conv1").kernel)
+    assert np.isfinite(history.history["loss"][0]) and np.isfinite(after).all()
+    assert not np.allclose(before, after)  # the gradient reached the first convolution

@@ -632,3 +632,31 @@ def test_variants_round_trip_through_config_and_keras_file(tmp_path, options):
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     assert loaded.get_layer("neurn").get_config() == model.get_layer("neurn").get_config()
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_the_gradient_is_finite_on_flat_windows():
+    """√ of a flat window's variance has an infinite slope at 0; NeuRN's does not, so it can
+    sit inside a network (after a ReLU most windows are flat)."""
+    x = np.random.default_rng(0).uniform(0, 1, (2, 12, 12, 3)).astype("float32")
+    x[:, :6] = 0.0
+    layer = NeuRN(kernel_size=3, blocking="whole")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            total = tf.reduce_sum(layer(tensor) ** 2)
+        gradient = tape.gradient(total, tensor).numpy()
+    elif backend == "jax":
+        import jax
+
+        gradient = np.asarray(jax.grad(lambda v: (layer(v) ** 2).sum())(x))
+    else:
+        import torch
+
+        tensor = torch.tensor(x, requires_grad=True)
+        (layer(tensor) ** 2).sum().backward()
+        gradient = tensor.grad.numpy()
+    assert np.isfinite(gradient).all() and np.abs(gradient).sum() > 0

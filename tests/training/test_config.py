@@ -38,6 +38,28 @@ def test_fields_added_later_keep_the_hashes_of_earlier_runs():
     assert dataclasses.replace(sgd, momentum=0.9).cell_hash() != sgd.cell_hash()
 
 
+def test_neurn_variants_name_and_identify_their_cells():
+    """The ablations' variants: in the cell name and hash where set, nowhere at the paper's
+    defaults (earlier cells keep their names) or without NeuRN."""
+    base = RunConfig(kernel_size=3)
+    assert RunConfig(kernel_size=3, normalize_over="image", color="rgb") == base
+    variants = {
+        "perchannel": {"normalize_over": "channel"},
+        "luminance": {"color": "luminance"},
+        "inner": {"inner_neurn": True},
+    }
+    hashes = {base.cell_hash()}
+    for tag, change in variants.items():
+        config = dataclasses.replace(base, **change)
+        assert config.cell_name().startswith(f"digitnet-neurn-k3-reflect-{tag}-mnist-seed0-")
+        hashes.add(config.cell_hash())
+    assert len(hashes) == 4
+    plain = RunConfig(input_norm="none")
+    assert dataclasses.replace(plain, color="luminance").cell_hash() == plain.cell_hash()
+    label = dataclasses.replace(base, **variants["perchannel"]).method().label()
+    assert label == "NeuRN (k=3, reflect, max per channel)"
+
+
 def test_init_from_is_identified_by_content(tmp_path):
     first, second = tmp_path / "a.keras", tmp_path / "b.keras"
     first.write_bytes(b"same")
@@ -63,6 +85,7 @@ def test_init_from_is_identified_by_content(tmp_path):
         RunConfig.for_protocol("prorandconv-digits", augment="prorandconv", epochs=2),
         RunConfig(optimizer="sgd", momentum=0.5, lr_schedule="cosine"),
         RunConfig(augment="randconv", augment_after_norm=True, kernel_size=3),
+        RunConfig(kernel_size=3, normalize_over="channel", color="luminance", inner_neurn=True),
     ],
 )
 def test_command_line_round_trip(config):
@@ -139,6 +162,10 @@ def test_neurn_flag_is_shorthand_for_input_norm():
         ({"optimizer": "sgd", "momentum": 1.0}, "momentum=1.0: must be in "),
         ({"momentum": 0.9}, "momentum=0.9: applies to optimizer sgd"),
         ({"augment_after_norm": True}, "augment_after_norm=True: puts the augmentation after"),
+        ({"normalize_over": "pixel"}, "normalize_over='pixel': must be one of image, channel"),
+        ({"color": "hsv"}, "color='hsv': must be one of rgb, luminance"),
+        ({"inner_neurn": True, "backbone": "vgg19"}, "inner_neurn=True: repeats NeuRN inside"),
+        ({"inner_neurn": True, "input_norm": "none"}, "set input_norm neurn and backbone"),
         (
             {"augment_after_norm": True, "augment": "randconv", "input_norm": "lcn"},
             "set augment and input_norm neurn",

@@ -35,7 +35,10 @@ def test_run_writes_every_output(reference_run, real_data_dir):
     assert results == load_record(output / "results.json")
     assert results.backbone == "digitnet" and results.neurn is True
     assert results.input_norm == "neurn" and results.augment == "none"
-    assert results.neurn_config == {"kernel_size": 5, "padding": "reflect", "method": "moments"}
+    assert results.neurn_config == {
+        "kernel_size": 5, "padding": "reflect", "normalize_over": "image", "color": "rgb",
+        "method": "moments",
+    }  # fmt: skip
     assert results.input_shape == [32, 32, 3] and results.seed == 0
     # the default targets: SVHN is not in the shared data, so it is skipped, not fatal
     assert results.targets == ["usps", "mnist_m", "syn_render"]
@@ -207,6 +210,26 @@ def test_cli_run_with_the_augmentation_after_neurn(real_data_dir, tmp_path, caps
     assert "--augment-after-norm" in record.train_argv
     model = keras.models.load_model(output / "model.keras")
     assert [layer.name for layer in model.layers][1:4] == ["neurn", "neurn_to_pixels", "augment"]
+
+
+def test_cli_run_with_the_neurn_variants_of_the_ablations(real_data_dir, tmp_path):
+    """k=3, the maximum per channel, luminance and NeuRN again after DigitNet's conv1."""
+    output = tmp_path / "variants"
+    argv = [*TINY_ARGV, "--epochs", "1", "--targets", "usps", "--kernel-size", "3",
+            "--normalize-over", "channel", "--color", "luminance", "--inner-neurn",
+            "--data-dir", str(real_data_dir), "--output", str(output),
+            "--progress", "lines"]  # fmt: skip
+    assert main(argv) == 0
+    results = load_record(output / "results.json")
+    assert results.neurn_config["normalize_over"] == "channel"
+    assert results.neurn_config["color"] == "luminance"
+    assert results.method().tag() == "neurn-k3-reflect-perchannel-luminance-inner"
+    model = keras.models.load_model(output / "model.keras")
+    inner = model.get_layer("inner_neurn").get_config()
+    # the same window and maximum; colour applies to the pixels only (64 feature channels)
+    assert (inner["kernel_size"], inner["normalize_over"], inner["color"]) == (
+        3, "channel", "rgb"
+    )  # fmt: skip
 
 
 def test_cli_run_without_neurn(real_data_dir, tmp_path, capsys):
