@@ -167,14 +167,15 @@ def cell(values: list[float], full: int | None = len(SEEDS)) -> str:
     return text + ("" if len(values) == full else f" (n={len(values)})")
 
 
-def chart(results, targets):
+def chart(results, targets, methods=ALL_METHODS, title=None, published=True):
     """One panel per target and the average: each method's mean (bar) and seeds (dots),
-    with the published figure (×) where there is one."""
+    with the published figure (×) where there is one (``published``). ``methods``: rows
+    with a ``name`` and an ``input_norm``, in order."""
     import matplotlib.pyplot as plt
 
-    names = [m.name for m in ALL_METHODS if results.get(m.name)]
-    uses_neurn = {m.name: m.input_norm == "neurn" for m in ALL_METHODS}
-    published = {r["method"]: r for r in published_rows()}
+    names = [m.name for m in methods if results.get(m.name)]
+    uses_neurn = {m.name: m.input_norm == "neurn" for m in methods}
+    published = {r["method"]: r for r in published_rows()} if published else {}
     panels = [*targets, "average"]
     figure, axes = plt.subplots(
         1, len(panels), figsize=(2.9 * len(panels) + 1.5, 0.42 * len(names) + 1.4), sharey=True
@@ -199,11 +200,14 @@ def chart(results, targets):
         plt.Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.45, label="without NeuRN"),
         plt.Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.45, label="with NeuRN"),
         plt.Line2D([], [], marker="o", color="grey", ls="", label="one seed"),
-        plt.Line2D([], [], marker="x", color="k", mew=2, ls="",
-                   label="published (Pro-RandConv Table 1)"),
-    ]  # fmt: skip
-    figure.legend(handles=handles, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.08))
-    figure.suptitle("Single-source digits from MNIST, 10,000 steps (bar: mean over seeds)")
+    ]
+    if published:
+        handles.append(plt.Line2D([], [], marker="x", color="k", mew=2, ls="",
+                                  label="published (Pro-RandConv Table 1)"))  # fmt: skip
+    figure.legend(
+        handles=handles, loc="lower center", ncol=len(handles), bbox_to_anchor=(0.5, -0.08)
+    )
+    figure.suptitle(title or "Single-source digits from MNIST, 10,000 steps (bar: mean over seeds)")
     return figure
 
 

@@ -31,6 +31,7 @@ from keras import ops
 
 from neurn_keras.applications.adaptation import BackbonePreprocessing
 from neurn_keras.errors import ArgumentError, InvalidTypeError, InvalidValueError, UnknownNameError
+from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
 from neurn_keras.layers import NeuRN
 from neurn_keras.model_parts import NEURN_LAYER, has_neurn
 
@@ -160,7 +161,7 @@ def model_input_shape(model: keras.Model, input_shape: Sequence | None) -> tuple
 def with_neurn(
     model: keras.Model,
     *,
-    kernel_size: int = 5,
+    kernel_size: int = DEFAULT_KERNEL_SIZE,
     padding: str = "reflect",
     method: str = "moments",
     output_range: str | Callable | keras.layers.Layer = "0..255",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from neurn_keras import backbones, cli
 from neurn_keras.cli import run_options
+from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
 from neurn_keras.training.config import DEFAULT_EPOCHS, DEFAULT_TRAIN_LIMIT, RunConfig
 
 PROG = "python -m neurn_keras.train"
@@ -24,10 +25,11 @@ Train a backbone (optionally with NeuRN in front) on one source domain and repor
 accuracy on the source's test set and on every target domain's test set: one cell of
 the paper's Table 1.
 
-With no arguments it runs the default: DigitNet with NeuRN (k=5, reflect), trained on
-the first {DEFAULT_TRAIN_LIMIT:,} MNIST training images (the literature's single-source protocol;
-10% of them held out for early stopping), at most {DEFAULT_EPOCHS} epochs, tested on MNIST, USPS,
-SVHN, MNIST-M and syn_render (our rendered digits, never SVHN). A default target whose
+With no arguments it runs the default: DigitNet with NeuRN (k={DEFAULT_KERNEL_SIZE}, reflect),
+trained on the first {DEFAULT_TRAIN_LIMIT:,} MNIST training images (the literature's
+single-source protocol; 10% of them held out for early stopping), at most {DEFAULT_EPOCHS}
+epochs, tested on MNIST, USPS, SVHN, MNIST-M and syn_render (our rendered digits, never
+SVHN). A default target whose
 files are not in the data directory is skipped with a one-line warning (recorded under
 "skipped" in results.json); a target named with --targets must be found. This takes a
 few minutes on a laptop CPU.

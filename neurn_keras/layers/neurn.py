@@ -9,6 +9,7 @@ from neurn_keras.errors import InvalidValueError
 from neurn_keras.layer_options import (
     BLOCKINGS,
     COLORS,
+    DEFAULT_KERNEL_SIZE,
     LUMINANCE_WEIGHTS,
     NORMALIZE_OVER,
     PADDINGS,
@@ -64,7 +65,8 @@ class NeuRN(keras.layers.Layer):
 
     Args:
         kernel_size: odd window size k >= 1 (k = 1 gives zeros). The paper does not fix
-            k; 5 is our default.
+            k; our default, 3, is the best of 3, 5 and 7 on digits
+            (``docs/results/neurn_ablations.md``; it was 5 before 0.2.0).
         method: ``"moments"`` (box-filter moments E[x²] − E[x]² with ``keras.ops``, fast,
             every backend, error below 2e-3 on 0..255 images; compiled by XLA on
             TensorFlow, also inside a graph-mode model or a ``tf.data`` map, and by
@@ -117,7 +119,7 @@ class NeuRN(keras.layers.Layer):
 
     def __init__(
         self,
-        kernel_size: int = 5,
+        kernel_size: int = DEFAULT_KERNEL_SIZE,
         method: str = "moments",
         padding: str = "reflect",
         normalize_over: str = "image",

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from neurn_keras.errors import ArgumentError, ModelFileError
 from neurn_keras.files import is_keras_archive, sha256_file
-from neurn_keras.layer_options import COLORS, NORMALIZE_OVER, PADDINGS, is_odd_size
+from neurn_keras.layer_options import (
+    COLORS,
+    DEFAULT_KERNEL_SIZE,
+    NORMALIZE_OVER,
+    PADDINGS,
+    is_odd_size,
+)
 from neurn_keras.methods import Method
 from neurn_keras.training import command_line
 from neurn_keras.training.protocols import PROTOCOLS
@@ -111,7 +117,7 @@ class RunConfig:
         "(lcn) or nothing",
         choices=INPUT_NORMS,
     )
-    kernel_size: int = _field(5, "model", "NeuRN window size, odd", metavar="K")
+    kernel_size: int = _field(DEFAULT_KERNEL_SIZE, "model", "NeuRN window size, odd", metavar="K")
     padding: str = _field("reflect", "model", "NeuRN padding", choices=PADDINGS)
     normalize_over: str = _field(
         "image",
@@ -456,7 +462,7 @@ class RunConfig:
         )
 
     def cell_name(self) -> str:
-        """A readable, unique directory name: ``digitnet-neurn-k5-reflect-mnist-seed0-<hash>``."""
+        """A readable, unique directory name: ``digitnet-neurn-k3-reflect-mnist-seed0-<hash>``."""
         method, seed = self.method().tag(), self.seed
         return f"{self.backbone}-{method}-{self.source}-seed{seed}-{self.cell_hash()}"
 

@@ -88,7 +88,7 @@ def test_end_to_end_with_rsa(inputs, real_data_dir, tmp_path, capsys):
     assert settings["pairs"] == [["small_neurn", "small"]]
     assert settings["unverified_neural_data"] is False
     assert settings["figure_labels"] == {  # legends show these, not the file names
-        "small_neurn": "small + NeuRN (k=5, reflect)",
+        "small_neurn": "small + NeuRN (k=3, reflect)",
         "small": "small",
     }
 

@@ -11,7 +11,7 @@ PLAIN_RUN = "digitnet-plain-mnist-seed0-8d2e4b6a1c"
 
 
 def test_describe_reads_the_backbone_and_the_neurn_settings():
-    assert describe(small_model(True, name="digitnet_neurn")) == "digitnet + NeuRN (k=5, reflect)"
+    assert describe(small_model(True, name="digitnet_neurn")) == "digitnet + NeuRN (k=3, reflect)"
     assert describe(small_model(False, name="digitnet")) == "digitnet"
     assert describe(small_model(True, nested=True, name="vgg19_neurn")).startswith("vgg19 + NeuRN")
 
@@ -33,7 +33,7 @@ def test_short_labels_replace_run_directory_names():
         PLAIN_RUN: small_model(False, name="digitnet"),
     }
     assert short_labels(models) == {
-        NEURN_RUN: "digitnet + NeuRN (k=5, reflect)",
+        NEURN_RUN: "digitnet + NeuRN (k=3, reflect)",
         PLAIN_RUN: "digitnet",
     }
 

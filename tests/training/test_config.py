@@ -8,6 +8,7 @@ import pytest
 
 from neurn_keras.cli.train import build_parser, config_from_args
 from neurn_keras.errors import ArgumentError
+from neurn_keras.layers import NeuRN
 from neurn_keras.training import PROTOCOLS, RunConfig
 
 
@@ -17,7 +18,7 @@ def test_cell_hash_is_stable_and_ignores_unused_neurn_settings():
     assert plain.cell_hash() == same.cell_hash()
     assert RunConfig().cell_hash() != RunConfig(kernel_size=7).cell_hash()
     assert RunConfig().cell_hash() != RunConfig(seed=1).cell_hash()
-    assert RunConfig(seed=3).cell_name().startswith("digitnet-neurn-k5-reflect-mnist-seed3-")
+    assert RunConfig(seed=3).cell_name().startswith("digitnet-neurn-k3-reflect-mnist-seed3-")
     assert plain.cell_name().startswith("digitnet-plain-mnist-seed0-")
     before = RunConfig(augment="randconv", kernel_size=3)
     assert before.method().tag() == "randconv+neurn-k3-reflect"
@@ -26,8 +27,9 @@ def test_cell_hash_is_stable_and_ignores_unused_neurn_settings():
 
 
 def test_fields_added_later_keep_the_hashes_of_earlier_runs():
-    """Hashes computed before ``optimizer``, ``momentum`` and ``lr_schedule`` existed."""
-    assert RunConfig().cell_hash() == "d9f7b92ea7"
+    """Hashes computed before ``optimizer``, ``momentum``, ``lr_schedule`` and NeuRN's
+    variants existed (k=5 was the default then)."""
+    assert RunConfig(kernel_size=5).cell_hash() == "d9f7b92ea7"
     earlier = RunConfig.for_protocol("digits10k", input_norm="none", augment="prorandconv", seed=1)
     assert earlier.cell_hash() == "bdb9171c87"
     neurn = dataclasses.replace(earlier, input_norm="neurn")
@@ -99,6 +101,7 @@ def test_defaults_are_the_documented_protocol():
     assert config.train_limit == 10000 and config.batch_size == 256 and config.lr == 0.001
     assert config.patience == 5 and config.val_split == 0.1 and config.precise_bn == 8192
     assert config.resolved_targets() == ("usps", "svhn", "mnist_m", "syn_render")
+    assert config.kernel_size == NeuRN().kernel_size == 3  # the ablations' best (0.2.0)
 
 
 def test_digits10k_protocol_is_the_literatures_schedule():

@@ -45,8 +45,8 @@ def test_grid_of_methods_applies_the_consistency_loss_to_augmented_cells():
             "--consistency", "10", "--seeds", "0", "--output", "x"]  # fmt: skip
     cells = cells_of(argv)
     assert [c.method().tag() for c in cells] == [
-        "plain", "neurn-k5-reflect", "lcn",
-        "randconv-c10+plain", "randconv-c10+neurn-k5-reflect", "randconv-c10+lcn",
+        "plain", "neurn-k3-reflect", "lcn",
+        "randconv-c10+plain", "randconv-c10+neurn-k3-reflect", "randconv-c10+lcn",
     ]  # fmt: skip
     assert [c.consistency for c in cells] == [0, 0, 0, 10, 10, 10]
     protocol = cells_of(["--protocol", "digits10k", "--neurn", "on", "--output", "x"])

@@ -36,7 +36,7 @@ def test_run_writes_every_output(reference_run, real_data_dir):
     assert results.backbone == "digitnet" and results.neurn is True
     assert results.input_norm == "neurn" and results.augment == "none"
     assert results.neurn_config == {
-        "kernel_size": 5, "padding": "reflect", "normalize_over": "image", "color": "rgb",
+        "kernel_size": 3, "padding": "reflect", "normalize_over": "image", "color": "rgb",
         "method": "moments",
     }  # fmt: skip
     assert results.input_shape == [32, 32, 3] and results.seed == 0
@@ -181,7 +181,7 @@ def test_a_short_digits10k_run_with_an_augmentation(real_data_dir, tmp_path, cap
             "--progress", "lines"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "RandConv (λ=10)+NeuRN (k=5, reflect)" in out and "epoch 3/3" in out
+    assert "RandConv (λ=10)+NeuRN (k=3, reflect)" in out and "epoch 3/3" in out
     record = load_record(output / "results.json")
     assert (record.protocol, record.augment, record.consistency) == ("digits10k", "randconv", 10)
     assert record.protocol_deviations == {

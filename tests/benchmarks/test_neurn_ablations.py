@@ -1,0 +1,67 @@
+"""benchmarks.neurn_ablations: its cells, its one primary test, and the default it decides."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import dg_baselines, neurn_ablations
+from benchmarks._grid import CellStore
+from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
+
+TARGETS = ("usps", "mnist_m", "syn_render")
+
+
+def accuracy(value: float) -> dict:
+    return {"mnist": 0.98, **dict.fromkeys(TARGETS, value)}
+
+
+def test_the_reused_rows_are_dg_baselines_own_cells():
+    reused = [v for v in neurn_ablations.VARIANTS if v.measured_in == "dg_baselines"]
+    committed = {path.stem for path in dg_baselines.CELLS.glob("*.json")}
+    assert committed, "no dg_baselines cells committed"
+    for config in neurn_ablations.configs(TARGETS, reused):
+        assert config.cell_name() in committed
+
+
+def test_the_new_rows_are_distinct_cells_that_vary_one_setting():
+    configs = neurn_ablations.configs(TARGETS)
+    assert len(configs) == len(neurn_ablations.NEW) * len(neurn_ablations.SEEDS) == 15
+    assert len({c.cell_name() for c in configs}) == len(configs)
+    tags = {c.method().tag() for c in configs}
+    assert tags == {
+        "neurn-k7-reflect",
+        "neurn-k3-zeros",
+        "neurn-k3-reflect-perchannel",
+        "neurn-k3-reflect-luminance",
+        "neurn-k3-reflect-inner",
+    }
+    assert all(c.protocol == "digits10k" and not c.protocol_deviations() for c in configs)
+
+
+def test_the_primary_comparison_is_one_test_outside_the_family():
+    assert neurn_ablations.PRIMARY == ("NeuRN (k=3)", "NeuRN (k=5)")
+    pairs = {frozenset(pair) for pair in neurn_ablations.EXPLORATORY}
+    assert frozenset(neurn_ablations.PRIMARY) not in pairs
+    results = {
+        "NeuRN (k=3)": {0: accuracy(0.70), 1: accuracy(0.72), 2: accuracy(0.69)},
+        "NeuRN (k=5)": {0: accuracy(0.65), 1: accuracy(0.66), 2: accuracy(0.66)},
+    }
+    comparison, p = neurn_ablations.primary_test(results, TARGETS)
+    assert comparison.mean_difference == pytest.approx(0.0467, abs=1e-3)
+    assert p == comparison.p_value  # uncorrected: the page's one primary test
+    assert neurn_ablations.evidence_for_k3((comparison, p)) is (p < neurn_ablations.ALPHA)
+
+
+def test_no_runs_no_test():
+    assert neurn_ablations.primary_test({}, TARGETS) is None
+    assert neurn_ablations.evidence_for_k3(None) is None
+
+
+def test_the_layer_default_follows_the_committed_evidence():
+    targets = dg_baselines.present_targets() or TARGETS
+    if not CellStore(dg_baselines.CELLS).load():
+        pytest.skip("no dg_baselines cells committed")
+    results = neurn_ablations.results_by_variant(targets)
+    supported = neurn_ablations.evidence_for_k3(neurn_ablations.primary_test(results, targets))
+    assert supported is not None
+    assert (DEFAULT_KERNEL_SIZE == 3) is supported
