@@ -183,7 +183,7 @@ def verdict(results, targets, tested, primary) -> str:
             + f" (paired t-test over {len(comparison.seeds)} seeds, p = {p:.3f})"
         )
         lines.append(
-            f"- Primary comparison: NeuRN k=3 minus k=5 (the layer's default), averaged over "
+            f"- Primary comparison: NeuRN k=3 minus k=5 (the default until 0.2.0), averaged over "
             f"the targets: {difference:+.2f} points (per seed {per_seed}); {outcome}."
         )
     found = best_variant(results, targets)
