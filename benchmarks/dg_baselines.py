@@ -464,8 +464,6 @@ def report(targets, update_readme: bool) -> None:
             "`python -m benchmarks.dg_baselines`; how our ERM came to meet the published "
             "ERM: [docs/results/erm_sanity.md](docs/results/erm_sanity.md)):\n\n"
             + f"![accuracy per method and target]({FIGURE.relative_to(ROOT).as_posix()})\n\n"
-            + table
-            + "\n\n"
             + verdict(results, targets, tested)
         )
         replace_readme_section("dg-baselines", summary)

@@ -725,7 +725,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="results page to write (default: docs/results/neurn_layer.md)",
     )
     parser.add_argument(
-        "--update-readme", action="store_true", help="also put the tables in README.md"
+        "--update-readme", action="store_true", help="also put a summary in README.md"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the page (and README summary) from --results without measuring",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "docs" / "results" / "neurn_layer.json",
+        help="the measurements, written by a run and read by --report-only",
     )
     parser.add_argument(
         "--gpu",
@@ -749,14 +760,26 @@ def main(argv=None) -> None:
         return
     if args.update_readme:
         check_readme_section("results-neurn")
-    results = []
-    for backend in PATHS:
-        results += run_worker(backend, args.quick)
+    if args.report_only:
+        results = json.loads(args.results.read_text(encoding="utf-8"))
+    else:
+        results = []
+        for backend in PATHS:
+            results += run_worker(backend, args.quick)
+        args.results.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     rows = [r for r in results if "path" in r]
     keys = ("retracing", "mobilenet", "breakdown")
     extras = {key: r[key] for r in results for key in r if key in keys}
+    write_page(args.output, "NeuRN layer: speed and accuracy", page_body(rows, extras))
+    print(f"wrote {args.output}")
+    if args.update_readme:
+        replace_readme_section("results-neurn", readme_summary(rows, extras, args.output))
+        print("updated README.md")
+
+
+def page_body(rows: list[dict], extras: dict) -> str:
     notes = "\n".join(f"- `{path}`: {note}" for path, note in PATH_NOTES.items())
-    body = (
+    return (
         'NeuRN\'s time (`method="moments"`, reflect padding) over the time of an '
         "elementwise pass (`x * 1.5`) on the same float32 tensor of raw 0..255 pixels "
         "(noise with flat regions), both called the same way, measured in the same "
@@ -776,16 +799,31 @@ def main(argv=None) -> None:
         + "### Where the time goes\n\n"
         + time_text(extras["breakdown"])
     )
-    write_page(args.output, "NeuRN layer: speed and accuracy", body)
-    print(f"wrote {args.output}")
-    if args.update_readme:
-        replace_readme_section(
-            "results-neurn",
-            "## Results: the NeuRN layer\n\n"
-            f"From [{args.output.relative_to(ROOT)}]({args.output.relative_to(ROOT)}), made by "
-            "`python -m benchmarks.neurn_layer --update-readme`.\n\n" + body,
-        )
-        print("updated README.md")
+
+
+def readme_summary(rows: list[dict], extras: dict, page: Path) -> str:
+    """A few lines for the README: the compiled paths' ratios, the target, the training cost."""
+    link = page.relative_to(ROOT).as_posix()
+    parts = []
+    for backend, path in (("jax", "jax.jit"), ("tensorflow", "tf.function")):
+        values = [
+            r["neurn_s"] / r["elementwise_s"]
+            for r in rows
+            if r["backend"] == backend and r["path"] == path and r["k"] in TARGET_KERNELS
+        ]
+        if values:
+            parts.append(f"under `{path}` {span(values)}")
+    text = (
+        f"**The NeuRN layer** ([{link}]({link}), `python -m benchmarks.neurn_layer`): on this "
+        f"2-core CPU it costs {' and '.join(parts)} an elementwise pass over the same "
+        f"tensor (k = {' and '.join(map(str, TARGET_KERNELS))}; the target, "
+        f"{TARGET_RATIO:g}×, is not met everywhere: the page says where the time goes)"
+    )
+    if "mobilenet" in extras:
+        result = extras["mobilenet"]
+        change = (result["with_s"] / result["without_s"] - 1) * 100
+        text += f"; in a MobileNetV2 training step it adds {change:+.1f}%"
+    return text + "."
 
 
 if __name__ == "__main__":

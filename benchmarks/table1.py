@@ -575,7 +575,7 @@ def chance_note(finished: list[Finished], lr: float | None) -> str:
             if backbone == "vgg19" and lr is not None:
                 text += (
                     f" The rows VGG19 (lr {lr_text(lr)}) are the same network at the learning "
-                    "rate the probe chose (see *VGG19* below)."
+                    "rate the probe chose (the probe: docs/results/table1.md, *VGG19*)."
                 )
     return text
 
@@ -1160,7 +1160,7 @@ def readme_summary(r: Results) -> str:
 
 def report(present: list[str], update_readme: bool) -> None:
     """Writes the page, the heatmap and (with ``update_readme``) the README's section."""
-    from neurn_keras.figures import save_figure
+    from neurn_keras.files import save_figure
 
     results = Results.load(present)
     save_figure(results.figure(), FIGURE, metadata={"Software": None})

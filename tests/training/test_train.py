@@ -21,6 +21,7 @@ from neurn_keras.training.record import round_accuracy
 TINY_ARGV = ["--train-limit", "300", "--test-limit", "64", "--batch-size", "64"]
 
 
+@pytest.mark.every_backend
 def test_run_writes_every_output(reference_run, real_data_dir):
     _, output, results = reference_run
     assert sorted(p.name for p in output.iterdir()) == [
@@ -97,6 +98,7 @@ def test_finished_run_is_not_redone(reference_run, real_data_dir, capsys):
     assert (output / "model.keras").stat().st_mtime_ns == before
 
 
+@pytest.mark.every_backend
 def test_resume_after_an_interruption_gives_the_uninterrupted_result(
     reference_run, real_data_dir, tmp_path, interrupted_run
 ):
@@ -112,6 +114,7 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_result(
     assert [p.name for p in (output / "resume").iterdir()] == ["backup"]
 
 
+@pytest.mark.every_backend
 def test_batchnorm_model_is_recalibrated_and_resumes_to_the_same_numbers(
     real_data_dir, tmp_path, tiny_config, interrupted_run
 ):
@@ -172,6 +175,7 @@ def test_killed_process_resumes_from_its_last_epoch(reference_run, real_data_dir
     assert (output / "history.csv").read_text() == (reference_output / "history.csv").read_text()
 
 
+@pytest.mark.every_backend
 def test_a_short_digits10k_run_with_an_augmentation(real_data_dir, tmp_path, capsys):
     """The literature's protocol, shortened to 60 steps, with RandConv and NeuRN."""
     output = tmp_path / "d10k"
@@ -197,6 +201,7 @@ def test_a_short_digits10k_run_with_an_augmentation(real_data_dir, tmp_path, cap
     )
 
 
+@pytest.mark.every_backend
 def test_cli_run_with_the_augmentation_after_neurn(real_data_dir, tmp_path, capsys):
     output = tmp_path / "after"
     argv = [*TINY_ARGV, "--epochs", "1", "--kernel-size", "3", "--augment", "prorandconv",
@@ -212,6 +217,7 @@ def test_cli_run_with_the_augmentation_after_neurn(real_data_dir, tmp_path, caps
     assert [layer.name for layer in model.layers][1:4] == ["neurn", "neurn_to_pixels", "augment"]
 
 
+@pytest.mark.every_backend
 def test_cli_run_with_the_neurn_variants_of_the_ablations(real_data_dir, tmp_path):
     """k=3, the maximum per channel, luminance and NeuRN again after DigitNet's conv1."""
     output = tmp_path / "variants"
@@ -232,6 +238,7 @@ def test_cli_run_with_the_neurn_variants_of_the_ablations(real_data_dir, tmp_pat
     )  # fmt: skip
 
 
+@pytest.mark.every_backend
 def test_cli_run_without_neurn(real_data_dir, tmp_path, capsys):
     output = tmp_path / "plain"
     argv = [
