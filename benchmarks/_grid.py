@@ -63,6 +63,24 @@ class CellStore:
         return out
 
 
+def add_grid_options(parser, name: str, cells: Path | None) -> None:
+    """The options every grid script shares: ``--report-only --update-readme --max-minutes
+    --runs-dir --cells-dir`` (runs under ``runs/benchmarks/<name>``, cells in ``cells``)."""
+    from benchmarks._report import ROOT
+
+    parser.add_argument("--report-only", action="store_true", help="only write the page")
+    parser.add_argument(
+        "--update-readme", action="store_true", help="also rewrite the README's section"
+    )
+    parser.add_argument(
+        "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
+    )
+    parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "benchmarks" / name)
+    parser.add_argument(
+        "--cells-dir", type=Path, default=cells, help="where finished cells are kept"
+    )
+
+
 def read_history(run_dir: Path) -> list[dict]:
     """``history.csv`` as a list of rows of numbers."""
     path = run_dir / "history.csv"

@@ -24,9 +24,8 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from benchmarks._grid import CellStore, Finished, run_cells
+from benchmarks._grid import CellStore, Finished, add_grid_options, run_cells
 from benchmarks._report import (
     ROOT,
     check_readme_section,
@@ -471,15 +470,7 @@ def report(targets, update_readme: bool) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--report-only", action="store_true", help="only write the page")
-    parser.add_argument("--update-readme", action="store_true")
-    parser.add_argument(
-        "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
-    )
-    parser.add_argument(
-        "--runs-dir", type=Path, default=ROOT / "runs" / "benchmarks" / "dg_baselines"
-    )
-    parser.add_argument("--cells-dir", type=Path, default=CELLS)
+    add_grid_options(parser, "dg_baselines", CELLS)
     parser.add_argument(
         "--methods",
         nargs="+",

@@ -30,10 +30,9 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from benchmarks import dg_baselines
-from benchmarks._grid import CellStore, run_cells
+from benchmarks._grid import CellStore, add_grid_options, run_cells
 from benchmarks._report import (
     ROOT,
     check_readme_section,
@@ -305,15 +304,7 @@ def report(targets, update_readme: bool) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--report-only", action="store_true", help="only write the page")
-    parser.add_argument("--update-readme", action="store_true")
-    parser.add_argument(
-        "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
-    )
-    parser.add_argument(
-        "--runs-dir", type=Path, default=ROOT / "runs" / "benchmarks" / "neurn_ablations"
-    )
-    parser.add_argument("--cells-dir", type=Path, default=CELLS)
+    add_grid_options(parser, "neurn_ablations", CELLS)
     parser.add_argument(
         "--variants",
         nargs="+",

@@ -59,7 +59,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks._grid import CellStore, Finished, batchnorm_check, percent, run_cells
+from benchmarks._grid import (
+    CellStore,
+    Finished,
+    add_grid_options,
+    batchnorm_check,
+    percent,
+    run_cells,
+)
 from benchmarks._report import (
     ROOT,
     check_readme_section,
@@ -178,16 +185,20 @@ CPU_DATA = (
     "each source's first 10,000 training images (90% trained on, 10% held out for early "
     "stopping; USPS has 7,291 in all), the first 2,000 test images of each domain"
 )
+CPU_BUDGET = {
+    "sources": ("mnist", "usps", "mnist_m"),
+    "seeds": (0,),
+    "epochs": 2,
+    "train_limit": 10000,
+    "test_limit": 2000,
+    "precise_bn": 2048,
+    "domains": ("mnist", "usps", "mnist_m"),
+}
+"""The 2-epoch snapshot's budget, shared by the recipe's cells and VGG19's at its own rate."""
 GRIDS = {
     "cpu": Grid(
         "cpu",
-        sources=("mnist", "usps", "mnist_m"),
-        seeds=(0,),
-        epochs=2,
-        train_limit=10000,
-        test_limit=2000,
-        precise_bn=2048,
-        domains=("mnist", "usps", "mnist_m"),
+        **CPU_BUDGET,
         description=(
             f"Sources MNIST, USPS and MNIST-M, {CPU_DATA}, the recipe (Adam 1e-3, batch "
             "256, early stopping with patience 5) but **at most 2 epochs**, Precise BN on "
@@ -238,13 +249,7 @@ GRIDS = {
     ),
     "vgg19-lr": Grid(
         "vgg19-lr",
-        sources=("mnist", "usps", "mnist_m"),
-        seeds=(0,),
-        epochs=2,
-        train_limit=10000,
-        test_limit=2000,
-        precise_bn=2048,
-        domains=("mnist", "usps", "mnist_m"),
+        **CPU_BUDGET,
         description=(
             "VGG19 with and without NeuRN on the cpu grid's sources, data and budget, at "
             "the learning rate the probe chose instead of the recipe's 1e-3"
@@ -1186,19 +1191,9 @@ def main(argv=None) -> int:
         "convergence, 3 seeds), vgg19-probe (VGG19 at lower learning rates), vgg19-lr "
         "(VGG19 at the probe's choice), gpu (the full recipe, for a GPU); default cpu",
     )
-    parser.add_argument("--report-only", action="store_true", help="only write the page")
+    add_grid_options(parser, "table1", None)  # cells: docs/results/table1/GRID
     parser.add_argument(
         "--no-report", action="store_true", help="only run the cells (on the GPU machine)"
-    )
-    parser.add_argument(
-        "--update-readme", action="store_true", help="also rewrite the README's table1 section"
-    )
-    parser.add_argument(
-        "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
-    )
-    parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "benchmarks" / "table1")
-    parser.add_argument(
-        "--cells-dir", type=Path, default=None, help="finished cells (default table1/GRID)"
     )
     parser.add_argument(
         "--backbones",
