@@ -43,7 +43,7 @@ def test_only_declared_backbones_as_declared_can_be_registered(monkeypatch):
     monkeypatch.setattr(registry, "BACKBONES", constructors)
     with pytest.raises(RuntimeError, match="declares digitnet but no module"):
         registry.check_complete()
-    constructor = registry.register_family("digitnet", family.build)  # last, listed first
+    constructor = registry.register_family("digitnet", family.build, family.options_doc)
     assert list(families) == list(constructors) == list(EXPECTED_ORDER)
     assert constructor.family == family and constructor.family.declaration is family.declaration
 

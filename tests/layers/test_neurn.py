@@ -132,7 +132,7 @@ def test_output_follows_the_compute_dtype():
     x = np.random.default_rng(2).integers(0, 256, (2, 8, 8, 3)).astype("uint8")
     if keras.backend.backend() != "jax":  # JAX keeps float64 off unless jax_enable_x64
         assert keras.ops.convert_to_numpy(NeuRN(dtype="float64")(x)).dtype == np.float64
-    mixed = NeuRN(dtype="mixed_float16")(x)
+    mixed = NeuRN(kernel_size=5, dtype="mixed_float16")(x)
     assert keras.ops.convert_to_numpy(mixed).dtype == np.float16
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(mixed).astype(np.float64), reference(x, 5, "reflect"), atol=2e-3
