@@ -184,12 +184,14 @@ def measure(
     """Images/s of every case (all of one model, say), alternating round by round.
 
     ``steps`` steps of ``batch`` images per round after a warm-up of ``WARM_UP_STEPS``
-    (compilation); past ``deadline`` (``time.monotonic()``) no further round starts,
-    but at least one is timed.
+    (compilation); past ``deadline`` (``time.monotonic()``) no further case is built
+    and no further round starts, but at least one case and one round are timed.
     """
     x, y = synthetic_data(batch * steps, shape)
     runners = {}
     for case in cases:
+        if runners and deadline is not None and time.monotonic() > deadline:
+            break
         model = build(case, shape)
         if case.feed == "step":
             runner = step_runner(model, x[:batch].astype("float32"), y[:batch])
