@@ -8,9 +8,9 @@ the same process and alternating round by round (``benchmarks/_throughput.py``):
    already on the device: no input pipeline, no callbacks, no NeuRN;
 2. the same with NeuRN in front;
 3. ``Model.fit`` with NeuRN on Keras's own array feed (in-memory float32 arrays);
-4. ``Model.fit`` with NeuRN on ``training_batches``, what ``python -m neurn_keras.train``
-   feeds (``tf.data`` on TensorFlow, the ``TrainingStream`` ``PyDataset`` elsewhere);
-   on TensorFlow also on the ``TrainingStream``.
+4. ``Model.fit`` with NeuRN as ``python -m neurn_keras.train`` calls it: on
+   ``training_batches`` (``tf.data`` on TensorFlow, the ``TrainingStream`` ``PyDataset``
+   elsewhere) with the recipe's callbacks; on TensorFlow also on the ``TrainingStream``.
 
 Images per second are the median over rounds of ``STEPS`` steps after a warm-up; the
 ratios are against the floor of the same backend (where the time goes) and the floors
@@ -155,8 +155,8 @@ def page(results: dict[str, dict], skipped: list[str], load: tuple[float, float]
         "Keras's own train step, compiled as `Model.fit` compiles it, on one batch already on "
         "the device (no input pipeline, no callbacks, no NeuRN); each column to its right "
         "adds one part, and its ratio is images/s against that backend's floor. The last "
-        "but one column is what `python -m neurn_keras.train` runs per step (the recipe's "
-        "callbacks act only at epoch ends); the last is its time per image over the "
+        "but one column is `Model.fit` as `python -m neurn_keras.train` calls it (its "
+        "batches, its callbacks, no progress bar); the last is its time per image over the "
         f"floor's (target: at most {TARGET}×). `floor vs TensorFlow's` compares the backends "
         "themselves."
     )

@@ -359,9 +359,8 @@ def precise_bn_summary(context: RunContext, model) -> dict:
     of a model with BatchNormalization), for the record."""
     config, state = context.config, context.state
     layers = len(batchnorm_layers(model))
-    batches = calibration_batch_count(
-        config.precise_bn, config.batch_size, len(context.split.x_train)
-    )
+    batch_size = normalization_batch_size(config.batch_size, context.replicas)
+    batches = calibration_batch_count(config.precise_bn, batch_size, len(context.split.x_train))
     return {
         "images": config.precise_bn,
         "batchnorm_layers": layers,
