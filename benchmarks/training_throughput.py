@@ -1,17 +1,29 @@
-"""Training throughput per Keras backend -> docs/results/training_throughput.md
+"""Training throughput per Keras backend, floor and fit -> docs/results/training_throughput.md
 
-Each backend runs in its own process (a Keras backend is fixed when Keras is imported):
-DigitNet and MobileNetV2 (``weights=None``), with NeuRN, at 32x32x3 and batch 256, are
-trained with ``Model.fit`` on the package's backend-neutral ``TrainingStream`` (a Keras
-``PyDataset``). On TensorFlow the same model is also fed the same batches by the
-``tf.data`` pipeline of ``training/batches_tf.py``, which ``python -m neurn_keras.train``
-uses there because it is faster; elsewhere it uses the ``TrainingStream``. Images per
-second are the median over rounds of ``STEPS`` steps after a warm-up epoch; ratios are
-against TensorFlow with the ``TrainingStream``, measured by the same script run.
+Each backend runs in its own process (a Keras backend is fixed when Keras is imported).
+For DigitNet and MobileNetV2 (``weights=None``) at 32x32x3 and batch 256 it times, in
+the same process and alternating round by round (``benchmarks/_throughput.py``):
 
-    python -m benchmarks.training_throughput                  # table on this machine
+1. the floor: Keras's own train step, compiled as ``Model.fit`` compiles it, on one batch
+   already on the device: no input pipeline, no callbacks, no NeuRN;
+2. the same with NeuRN in front;
+3. ``Model.fit`` with NeuRN on Keras's own array feed (in-memory float32 arrays);
+4. ``Model.fit`` with NeuRN as ``python -m neurn_keras.train`` calls it: on
+   ``training_batches`` (``tf.data`` on TensorFlow, the ``TrainingStream`` ``PyDataset``
+   elsewhere) with the recipe's callbacks; on TensorFlow also on the ``TrainingStream``.
+
+Images per second are the median over rounds of ``STEPS`` steps after a warm-up; the
+ratios are against the floor of the same backend (where the time goes) and the floors
+against TensorFlow's (the backends themselves), all from the same script run. The
+target: step 4 within 1.25x of the floor's time per image.
+
+    python -m benchmarks.training_throughput                  # the page, this machine
     python -m benchmarks.training_throughput --update-readme
-    python -m benchmarks.training_throughput --backends jax torch --page /tmp/gpu.md
+    python -m benchmarks.training_throughput --backends jax torch --page /tmp/cpu.md \\
+        --results /tmp/cpu.json
+    python -m benchmarks.training_throughput --report-only --update-readme  # from the json
+
+The page's GPU section comes from ``docs/results/gpu_run.json`` (``benchmarks.gpu_run``).
 """
 
 from __future__ import annotations
@@ -20,10 +32,8 @@ import argparse
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from benchmarks._report import ROOT, check_readme_section, markdown_table, replace_readme_section
@@ -33,47 +43,32 @@ BACKENDS = ("tensorflow", "jax", "torch")
 BATCH = 256
 STEPS = 8
 ROUNDS = 5
-IMAGES = BATCH * STEPS
+TARGET = 1.25  # neurn_keras.train's time per image at most this times the floor's
+MARK = "RESULT "
 
 
-def _fit_seconds(model, data, steps: int) -> float:
-    started = time.perf_counter()
-    model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-    return time.perf_counter() - started
+def backend_cases(model: str, backend: str) -> list:
+    from benchmarks._throughput import Case
+
+    cases = [Case(model, False, "step"), Case(model, True, "step")]
+    cases += [Case(model, True, "arrays"), Case(model, True, "pipeline")]
+    if backend == "tensorflow":
+        cases.append(Case(model, True, "stream"))
+    return cases
 
 
-def worker(rounds: int) -> dict:
-    """In one backend's process: images/s per model (and pipeline, on TensorFlow)."""
-    import keras
-    import numpy as np
-
-    from neurn_keras import applications
-    from neurn_keras.training.batches import TrainingStream
-
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (IMAGES, 32, 32, 3), dtype=np.uint8)
-    y = rng.integers(0, 10, IMAGES).astype(np.int64)
-    pipelines = {"TrainingStream": lambda: TrainingStream(x, y, BATCH, seed=0)}
-    if keras.backend.backend() == "tensorflow":
-        from neurn_keras.training.batches_tf import tf_training_stream
-
-        pipelines["tf.data"] = lambda: tf_training_stream(TrainingStream(x, y, BATCH, seed=0))
-    out = {}
-    for name in MODELS:
-        keras.utils.set_random_seed(0)
-        model = applications.build_model(name, neurn=True, input_shape=(32, 32, 3))
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-        streams = {pipeline: make() for pipeline, make in pipelines.items()}
-        for stream in streams.values():
-            _fit_seconds(model, stream, STEPS)  # compile and warm up
-        samples = {pipeline: [] for pipeline in streams}
-        for _ in range(rounds):  # alternate, so that drifts of a shared machine hit all alike
-            for pipeline, stream in streams.items():
-                samples[pipeline].append(_fit_seconds(model, stream, STEPS))
-        for pipeline, seconds in samples.items():
-            out[f"{name}/{pipeline}"] = IMAGES / statistics.median(seconds)
+def worker(rounds: int, steps: int, batch: int, models: list[str]) -> dict:
+    """In one backend's process: images/s of every case of every model."""
     import platform
 
+    import keras
+
+    from benchmarks._throughput import measure
+
+    out = {}
+    for model in models:
+        out.update(measure(backend_cases(model, keras.backend.backend()), batch, steps, rounds))
+        print(f"measured {model}", file=sys.stderr, flush=True)
     out["versions"] = {
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
@@ -82,54 +77,92 @@ def worker(rounds: int) -> dict:
     return out
 
 
-def run_backend(backend: str, rounds: int) -> dict | None:
+def run_backend(backend: str, args) -> dict | None:
     environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
     command = [sys.executable, "-m", "benchmarks.training_throughput", "--worker",
-               "--rounds", str(rounds)]  # fmt: skip
+               "--rounds", str(args.rounds), "--steps", str(args.steps),
+               "--batch", str(args.batch), "--models", *args.models]  # fmt: skip
     print(f"{backend}: measuring", flush=True)
     result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT)
     if result.returncode != 0:
         print(f"{backend}: failed\n{result.stderr[-2000:]}", file=sys.stderr)
         return None
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = [line for line in result.stdout.splitlines() if line.startswith(MARK)]
+    return json.loads(lines[-1][len(MARK) :])
 
 
 def available(backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None
 
 
-def table(results: dict[str, dict]) -> str:
-    baseline = results.get("tensorflow", {})
+def _cell(value: float | None, base: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f} ({value / base:.2f}×)" if base else f"{value:,.0f}"
+
+
+def table(results: dict[str, dict], models=MODELS) -> str:
+    """One row per model and backend: the floor, then each step towards ``train``."""
     rows = []
-    for backend, measured in results.items():
-        for key, value in measured.items():
-            if key == "versions":
+    for model in models:
+        tf_floor = results.get("tensorflow", {}).get(f"{model}/step/plain")
+        for backend, measured in results.items():
+            floor = measured.get(f"{model}/step/plain")
+            train = measured.get(f"{model}/pipeline/neurn")
+            if floor is None:
                 continue
-            model, pipeline = key.split("/")
-            base = baseline.get(f"{model}/TrainingStream")
-            ratio = f"{value / base:.2f}×" if base else "–"
-            rows.append([model, backend, pipeline, f"{value:,.0f}", ratio])
-    rows.sort(key=lambda row: (MODELS.index(row[0]), row[1] != "tensorflow", row[1], row[2]))
-    header = ["model (+NeuRN)", "backend", "input pipeline", "images/s", "vs TensorFlow"]
+            slower = floor / train if train else None
+            verdict = "–" if slower is None else f"{slower:.2f}× {'✓' if slower <= TARGET else '✗'}"
+            rows.append([
+                model, backend, f"{floor:,.0f}",
+                f"{floor / tf_floor:.2f}×" if tf_floor else "–",
+                _cell(measured.get(f"{model}/step/neurn"), floor),
+                _cell(measured.get(f"{model}/arrays/neurn"), floor),
+                _cell(train, floor), verdict,
+            ])  # fmt: skip
+    header = [
+        "model", "backend", "floor: train step, batch on the device (images/s)",
+        "floor vs TensorFlow's", "+ NeuRN (vs floor)", "fit, Keras's array feed, + NeuRN",
+        "fit, `train`'s pipeline, + NeuRN = `neurn_keras.train`", "time per image ÷ floor's",
+    ]  # fmt: skip
     return markdown_table(header, rows)
 
 
-def page(
-    results: dict[str, dict], skipped: list[str], load: tuple[float, float], rounds: int
-) -> str:
+def stream_note(results: dict[str, dict], models=MODELS) -> str:
+    measured = results.get("tensorflow", {})
+    parts = []
+    for model in models:
+        stream, data = (
+            measured.get(f"{model}/stream/neurn"),
+            measured.get(f"{model}/pipeline/neurn"),
+        )
+        if stream and data:
+            parts.append(f"{model} {stream:,.0f} images/s ({stream / data:.2f}× its `tf.data`)")
+    if not parts:
+        return ""
+    return (
+        " On TensorFlow, `train` feeds `tf.data`; the `TrainingStream` `PyDataset` the other "
+        f"backends use gives {', '.join(parts)}."
+    )
+
+
+def page(results: dict[str, dict], skipped: list[str], load: tuple[float, float], args) -> str:
     import platform
 
     cores = len(os.sched_getaffinity(0))
     note = (
-        f"Training throughput of `Model.fit` at 32×32×3, batch {BATCH}, Adam, NeuRN in front "
-        f"(median of {rounds} rounds of {STEPS} steps after a warm-up), on "
-        f"{platform.machine()} with {cores} CPU cores. `TrainingStream` is the package's "
-        "backend-neutral input pipeline (a Keras `PyDataset`), which `python -m "
-        "neurn_keras.train` uses on JAX and PyTorch; on TensorFlow it feeds the same batches "
-        "through `tf.data` instead (compare the two rows of TensorFlow below). "
-        "Ratios: images/s against TensorFlow with `TrainingStream`, measured in the same "
-        "script run."
+        f"Training throughput at 32×32×3, batch {args.batch}, Adam (median of {args.rounds} "
+        f"rounds of {args.steps} steps after a warm-up), on {platform.machine()} with {cores} "
+        "CPU cores, every backend in its own process, all from one script run. The floor is "
+        "Keras's own train step, compiled as `Model.fit` compiles it, on one batch already on "
+        "the device (no input pipeline, no callbacks, no NeuRN); each column to its right "
+        "adds one part, and its ratio is images/s against that backend's floor. The last "
+        "but one column is `Model.fit` as `python -m neurn_keras.train` calls it (its "
+        "batches, its callbacks, no progress bar); the last is its time per image over the "
+        f"floor's (target: at most {TARGET}×). `floor vs TensorFlow's` compares the backends "
+        "themselves."
     )
+    note += stream_note(results, args.models)
     note += (
         f" The machine's load average was {load[0]:.1f} when the script started and "
         f"{load[1]:.1f} when it ended (above {cores}: other work shared the cores, and the "
@@ -137,38 +170,99 @@ def page(
     )
     if skipped:
         note += f" Not measured (not installed): {', '.join(skipped)}."
-    return note + "\n\n" + table(results) + "\n"
+    return note + "\n\n" + table(results, args.models) + "\n"
 
 
-def main(argv=None) -> int:
+def readme_summary(results: dict[str, dict], models=MODELS) -> str:
+    """A few lines for the README: each backend's floor against TensorFlow's, and
+    ``neurn_keras.train``'s time per image over its backend's floor."""
+    lines = []
+    for model in models:
+        tf_floor = results.get("tensorflow", {}).get(f"{model}/step/plain")
+        parts = []
+        for backend, measured in results.items():
+            floor, train = (
+                measured.get(f"{model}/{feed}") for feed in ("step/plain", "pipeline/neurn")
+            )
+            if floor and train:
+                versus = f", floor {floor / tf_floor:.2f}× TensorFlow's" if tf_floor else ""
+                parts.append(f"{backend} {floor / train:.2f}×{versus}")
+        if parts:
+            lines.append(f"- {model}: {'; '.join(parts)}.")
+    return (
+        "`python -m neurn_keras.train`'s time per training image over the backend's floor "
+        f"(its bare compiled train step; target ≤ {TARGET}×), one run on 2 CPU cores:\n\n"
+        + "\n".join(lines)
+        + "\n\nThe table, where the time goes and the GPU section: "
+        "[docs/results/training_throughput.md](docs/results/training_throughput.md).\n"
+    )
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--steps", type=int, default=STEPS, help="steps per round")
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--page", type=Path, default=ROOT / "docs/results/training_throughput.md")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "docs/results/training_throughput.json",
+        help="the measurements, written by a run and read by --report-only",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="rebuild the page from --results"
+    )
     parser.add_argument("--update-readme", action="store_true")
-    args = parser.parse_args(argv)
-    if args.worker:
-        print(json.dumps(worker(args.rounds)))
-        return 0
-    if args.update_readme:
-        check_readme_section("training-throughput")
+    return parser.parse_args(argv)
+
+
+def measure_all(args) -> dict:
+    """Every installed backend in its own process; what the page is made from."""
     results, skipped = {}, []
     load_before = os.getloadavg()[0]
     for backend in args.backends:
         if not available(backend):
             skipped.append(backend)
             continue
-        measured = run_backend(backend, args.rounds)
+        measured = run_backend(backend, args)
         if measured is not None:
             results[backend] = measured
-    body = page(results, skipped, (load_before, os.getloadavg()[0]), args.rounds)
-    from benchmarks._report import write_page
+    return {
+        "results": results,
+        "skipped": skipped,
+        "load": [load_before, os.getloadavg()[0]],
+        "settings": {"rounds": args.rounds, "steps": args.steps, "batch": args.batch,
+                     "models": args.models},
+    }  # fmt: skip
 
-    write_page(args.page, "Training throughput per Keras backend", body)
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        print(MARK + json.dumps(worker(args.rounds, args.steps, args.batch, args.models)))
+        return 0
+    if args.update_readme:
+        check_readme_section("training-throughput")
+    if args.report_only:
+        saved = json.loads(args.results.read_text(encoding="utf-8"))
+    else:
+        saved = measure_all(args)
+        args.results.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
+    settings = argparse.Namespace(**saved["settings"])
+    body = page(saved["results"], saved["skipped"], tuple(saved["load"]), settings)
+    from benchmarks._report import write_page
+    from benchmarks.gpu_run import gpu_section
+
+    write_page(args.page, "Training throughput per Keras backend", body + gpu_section())
     print(body)
     if args.update_readme:
-        replace_readme_section("training-throughput", body)
+        replace_readme_section(
+            "training-throughput", readme_summary(saved["results"], settings.models)
+        )
     return 0
 
 

@@ -112,8 +112,12 @@ def build_parser() -> cli.Parser:
     sections["training"].add_argument(
         "--distribute",
         action="store_true",
-        help="train on every local accelerator (TensorFlow: MirroredStrategy; JAX: "
-        "keras.distribution.DataParallel; not available on PyTorch)",
+        help="data-parallel training on every local GPU, else every CPU device "
+        "(TensorFlow: MirroredStrategy; JAX: keras.distribution.DataParallel; PyTorch: "
+        "not available, Keras has no data-parallel training for it). --batch-size must "
+        "be a multiple of the device count; the last partial training batch of each "
+        "epoch is cut to a multiple of it, validation and test batches are padded with "
+        "weight-0 images (results.json records both)",
     )
     run = p.add_argument_group("output")
     run.add_argument(

@@ -25,12 +25,12 @@ FOREVER = 1 << 31  # passes in the stream; fit() stops it
 
 def tf_training_stream(stream: TrainingStream) -> tf.data.Dataset:
     """``stream``'s batches, from its ``start_batch`` on, as an endless ``tf.data`` pipeline."""
-    count, batch_size = len(stream.x), stream.batch_size
+    count, batch_size = stream.images_per_pass, stream.batch_size
     first_pass, skip = divmod(stream.start_batch, stream.batches_per_pass)
 
-    def pass_order(epoch):
+    def pass_order(epoch):  # cut as the stream cuts it (data parallelism: ``replicas``)
         order = tf.numpy_function(
-            lambda e: stream.pass_order(int(e)).astype(np.int64), [epoch], tf.int64
+            lambda e: stream.pass_order(int(e))[:count].astype(np.int64), [epoch], tf.int64
         )
         return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [count])).batch(batch_size)
 

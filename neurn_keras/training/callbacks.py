@@ -39,6 +39,13 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         self.partial_path = self.final_path.with_name(f".{stem}.partial{suffix}")
         super().__init__(str(self.partial_path), **kwargs)
 
+    @property
+    def async_safe(self) -> bool:
+        """Saving once an epoch, its batch hook does nothing: Keras may then dispatch the
+        batch hooks without waiting for each step (a ``ModelCheckpoint`` otherwise makes
+        ``fit`` wait for the device after every step, on JAX and PyTorch)."""
+        return self.save_freq == "epoch"
+
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         if self.partial_path.exists():

@@ -75,6 +75,15 @@ class RunRecord:
     absolute path of the machine; ``data_files`` are keyed by their path inside it."""
     parts: list = field(default_factory=list)
     """An extended run's earlier parts, each as ``RunRecord.summary`` gives it."""
+    per_device_batch_size: int | None = None
+    """Images per device per step (``batch_size`` / ``distributed_replicas``)."""
+    data_parallel_devices: list = field(default_factory=list)
+    """The devices each batch was split over (``distribute``; empty: one device)."""
+    train_images_dropped_per_pass: int = 0
+    """Training images each pass left out, its last batch cut to a multiple of the devices."""
+    eval_images_padded: dict = field(default_factory=dict)
+    """Per evaluated set (``validation`` and each test domain), the weight-0 images that
+    padded its last batch to a multiple of the devices (empty on one device)."""
     schema_version: int = SCHEMA_VERSION
     path: str | None = field(default=None, compare=False)
     """The run directory it was read from (not stored in the file)."""

@@ -15,7 +15,6 @@ It runs on every Keras backend.
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import shutil
@@ -33,7 +32,12 @@ from neurn_keras.errors import InvalidValueError
 from neurn_keras.files import atomic_save_model
 from neurn_keras.training import tables
 from neurn_keras.training.backup import EpochBackup, read_backup, restore
-from neurn_keras.training.batches import ArrayBatches, training_batches
+from neurn_keras.training.batches import (
+    ArrayBatches,
+    batches_per_pass,
+    images_per_pass,
+    training_batches,
+)
 from neurn_keras.training.callbacks import (
     AtomicModelCheckpoint,
     EpochRecorder,
@@ -44,7 +48,12 @@ from neurn_keras.training.callbacks import (
 )
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.data import RunData, check_data_present, load_run_data
-from neurn_keras.training.distribute import distribution
+from neurn_keras.training.distribute import (
+    check_batch_size,
+    data_parallel_devices,
+    distribution,
+    normalization_batch_size,
+)
 from neurn_keras.training.model import (
     build_run_model,
     check_start_model,
@@ -79,10 +88,10 @@ class Schedule:
     max_epochs: int
 
     @classmethod
-    def of(cls, config: RunConfig, train_images: int) -> Schedule:
+    def of(cls, config: RunConfig, train_images: int, replicas: int = 1) -> Schedule:
         if config.steps is not None:
             return cls(config.eval_every, config.steps // config.eval_every)
-        return cls(math.ceil(train_images / config.batch_size), config.epochs)
+        return cls(batches_per_pass(train_images, config.batch_size, replicas), config.epochs)
 
     @property
     def total_steps(self) -> int:
@@ -95,7 +104,8 @@ class RunContext:
 
     ``state`` is the run's resume state, replaced by each step that trains;
     ``wall_before`` the seconds earlier attempts of the run took, ``started`` the
-    ``time.perf_counter()`` when this attempt began.
+    ``time.perf_counter()`` when this attempt began; ``devices`` those data parallelism
+    splits every batch over (empty: one device, no distribution).
     """
 
     config: RunConfig
@@ -109,6 +119,11 @@ class RunContext:
     log: Log = print
     started: float = field(default_factory=time.perf_counter)
     wall_before: float = 0.0
+    devices: list[str] = field(default_factory=list)
+
+    @property
+    def replicas(self) -> int:
+        return max(len(self.devices), 1)
 
     def describe(self) -> str:
         config = self.config
@@ -132,12 +147,15 @@ class Evaluation:
 # ------------------------------------------------------------------------------ the steps
 
 
-def check_inputs(config: RunConfig, run: RunDirectory, data_dir) -> keras.Model | None:
+def check_inputs(
+    config: RunConfig, run: RunDirectory, data_dir, replicas: int = 1
+) -> keras.Model | None:
     """Everything that can fail fast, before any data is loaded or anything is written.
 
     Returns the ``init_from`` model (or None) so it is read only once.
     """
     config.validate()
+    check_batch_size(config.batch_size, replicas)
     run.check(config)
     start = None
     if config.init_from is not None:
@@ -169,6 +187,19 @@ def make_optimizer(config: RunConfig, total_steps: int | None = None):
     return keras.optimizers.Adam(learning_rate)
 
 
+def classification_loss() -> keras.losses.Loss:
+    """Sparse categorical cross-entropy, each batch's mean over its images of nonzero weight.
+
+    Without sample weights it is Keras's default mean; with the weight-0 padding of
+    data-parallel evaluation batches (``ArrayBatches``) the padding does not lower it
+    (Keras 3.7 and later; before, the padding counts as loss 0).
+    """
+    try:
+        return keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")
+    except ValueError:  # Keras < 3.7
+        return keras.losses.SparseCategoricalCrossentropy()
+
+
 def compile_for_training(trainer, config: RunConfig, total_steps: int | None = None) -> None:
     """Compiles with the run's optimizer (see ``make_optimizer``), the loss and accuracy.
 
@@ -177,8 +208,8 @@ def compile_for_training(trainer, config: RunConfig, total_steps: int | None = N
     """
     trainer.compile(
         optimizer=make_optimizer(config, total_steps),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=classification_loss(),
+        weighted_metrics=["accuracy"],  # padded evaluation batches weigh their padding 0
     )
 
 
@@ -214,7 +245,11 @@ def recipe_callbacks(context: RunContext, model, resume: TrainingState | None) -
     return [
         # The classifier's statistics, also when a consistency wrapper trains it.
         PreciseBN(
-            context.split.x_train, config.precise_bn, config.batch_size, config.seed, target=model
+            context.split.x_train,
+            config.precise_bn,
+            normalization_batch_size(config.batch_size, context.replicas),
+            config.seed,
+            target=model,
         ),
         AtomicModelCheckpoint(
             run.best_model,
@@ -256,13 +291,14 @@ def fit(context: RunContext, model) -> None:
         config.batch_size,
         config.seed,
         start_batch=start_epoch * schedule.steps_per_epoch,
+        replicas=context.replicas,
     )
     trainer.fit(
         stream,
         steps_per_epoch=schedule.steps_per_epoch,
         epochs=schedule.max_epochs,
         initial_epoch=start_epoch,
-        validation_data=ArrayBatches(split.x_val, split.y_val, config.batch_size),
+        validation_data=ArrayBatches(split.x_val, split.y_val, config.batch_size, context.replicas),
         shuffle=False,
         callbacks=recipe_callbacks(context, model, context.state if start_epoch else None),
         verbose=1 if context.progress_bar else 0,
@@ -283,6 +319,13 @@ def train(context: RunContext, model) -> None:
         f"validation images at {'x'.join(map(str, config.input_shape))}; {where}; "
         f"output {run.path}"
     )
+    if context.replicas > 1:
+        summary = data_parallel_summary(context, Evaluation({}, {}))
+        context.log(
+            f"  data parallel over {', '.join(context.devices)}: "
+            f"{summary['per_device_batch_size']} images per device per step; "
+            f"{summary['train_images_dropped_per_pass']} training image(s) left out per pass"
+        )
     try:
         fit(context, model)
     except BaseException:
@@ -294,11 +337,13 @@ def train(context: RunContext, model) -> None:
 def evaluate(context: RunContext, model) -> Evaluation:
     """Test accuracy on the source and on every target, one line each."""
     config = context.config
-    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(loss=classification_loss(), weighted_metrics=["accuracy"])
     accuracy, images = {}, {}
     for name, (x, y) in context.data.tests.items():
         started = time.perf_counter()
-        test = ArrayBatches(datasets.prepare(x, config.input_shape), y, config.batch_size)
+        test = ArrayBatches(
+            datasets.prepare(x, config.input_shape), y, config.batch_size, context.replicas
+        )
         measured = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
         accuracy[name] = round_accuracy(measured, len(y))
         images[name] = len(y)
@@ -317,14 +362,27 @@ def precise_bn_summary(context: RunContext, model) -> dict | None:
     layers = len(batchnorm_layers(model))
     if not layers:
         return None
-    batches = calibration_batch_count(
-        config.precise_bn, config.batch_size, len(context.split.x_train)
-    )
+    batch_size = normalization_batch_size(config.batch_size, context.replicas)
+    batches = calibration_batch_count(config.precise_bn, batch_size, len(context.split.x_train))
     return {
         "images": config.precise_bn,
         "batchnorm_layers": layers,
         "batches": batches,
         "recalibrations": state.epochs_done if batches else 0,
+    }
+
+
+def data_parallel_summary(context: RunContext, evaluation: Evaluation) -> dict:
+    """How the batches were split over the devices, for the record (``distribute``)."""
+    config, split, replicas = context.config, context.split, context.replicas
+    padded = {"validation": -len(split.x_val) % replicas}
+    padded.update({name: -count % replicas for name, count in evaluation.images.items()})
+    return {
+        "data_parallel_devices": list(context.devices),
+        "per_device_batch_size": config.batch_size // replicas,
+        "train_images_dropped_per_pass": len(split.x_train)
+        - images_per_pass(len(split.x_train), config.batch_size, replicas),
+        "eval_images_padded": padded if replicas > 1 else {},
     }
 
 
@@ -368,6 +426,7 @@ def make_record(context: RunContext, model, evaluation: Evaluation, replicas: in
         train_images_per_second=images_per_second,
         wall_seconds=round(context.wall_seconds(), 1),
         distributed_replicas=replicas,
+        **data_parallel_summary(context, evaluation),
         config=config.identity(),
         train_argv=config.to_argv(),
         versions=versions(),
@@ -417,7 +476,9 @@ def train_and_evaluate(
         output: the run directory (created if needed).
         data_dir: where the data files are (default ``$NEURN_DATA_DIR``, then
             ``~/.neurn_keras/data``).
-        distribute: train on every local accelerator (see ``training.distribute``).
+        distribute: data-parallel training on every local GPU, else every CPU device
+            (TensorFlow and JAX; ``ArgumentError`` on PyTorch; see
+            ``training.distribute``).
         progress_bar: Keras's progress bar (True) or one line per epoch (False);
             default: the progress bar when standard output is a terminal.
         log: receives the run's one-line messages.
@@ -427,10 +488,12 @@ def train_and_evaluate(
     """
     started = time.perf_counter()
     run = RunDirectory(output)
+    devices = data_parallel_devices(distribute)
+    replicas = max(len(devices), 1)
     if extend:
         run.check_extension(config.validate())  # before anything is written
     else:
-        start = check_inputs(config, run, data_dir)
+        start = check_inputs(config, run, data_dir, replicas=replicas)
         if run.is_done():
             log(f"{run.path} is already complete; results in {run.results}")
             return load_record(run.results)
@@ -438,7 +501,7 @@ def train_and_evaluate(
         if extend:
             run.reopen(config, run.check_extension(config))
             log(f"{run.path}: extending to {config.epochs} epochs")
-            start = check_inputs(config, run, data_dir)
+            start = check_inputs(config, run, data_dir, replicas=replicas)
         elif run.is_done():  # another process finished it while this one started
             return load_record(run.results)
         data = load_run_data(config, data_dir, log)
@@ -449,13 +512,14 @@ def train_and_evaluate(
             run=run,
             data=data,
             split=split,
-            schedule=Schedule.of(config, len(split.x_train)),
+            schedule=Schedule.of(config, len(split.x_train), replicas),
             state=state,
             data_dir=data_dir,
             progress_bar=on_terminal() if progress_bar is None else progress_bar,
             log=log,
             started=started,
             wall_before=state.wall_seconds,
+            devices=devices,
         )
         record = run_steps(context, start, distribute)
     compare_with_neighbours(record, run, log)
@@ -467,7 +531,7 @@ def run_steps(context: RunContext, start: keras.Model | None, distribute: bool) 
     writes the record: the run itself, once its directory is held."""
     run = context.run
     seed_everything(context.config.seed)
-    with distribution(distribute) as replicas:
+    with distribution(distribute, context.devices) as replicas:
         model, todo = prepare_model(context, start)
         if todo == "train":
             train(context, model)

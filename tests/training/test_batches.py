@@ -6,7 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from neurn_keras.training.batches import ArrayBatches, TrainingStream, epoch_order
+from neurn_keras.training.batches import (
+    ArrayBatches,
+    TrainingStream,
+    batches_per_pass,
+    epoch_order,
+    images_per_pass,
+)
 
 
 def arrays(count=10):
@@ -68,6 +74,32 @@ def test_array_batches_keep_order_and_cast_per_batch():
     assert batches[2][0].shape == (2, 2, 2, 3) and batches[0][0].dtype == np.float32
 
 
+def test_data_parallel_cuts_the_last_batch_of_each_pass_to_whole_devices():
+    assert [images_per_pass(11, 4, r) for r in (1, 2, 4)] == [11, 10, 8]  # 11 = 4 + 4 + 3
+    assert [batches_per_pass(9, 4, r) for r in (1, 2, 4)] == [3, 2, 2]  # 9 = 4 + 4 + 1
+    x, y = arrays(11)
+    stream = TrainingStream(x, y, batch_size=4, seed=5, replicas=2)
+    assert (stream.images_per_pass, stream.batches_per_pass) == (10, 3)
+    for first in (0, 3):  # every pass: 4 + 4 + 2 of its permutation (one image left out)
+        images = [stream[i][0][:, 0, 0, 0] for i in range(first, first + 3)]
+        assert [len(part) for part in images] == [4, 4, 2]
+        order = epoch_order(11, 5, first // 3)
+        np.testing.assert_array_equal(np.concatenate(images), order[:10])
+    with pytest.raises(ValueError, match="1 training image\\(s\\) cannot split over 2"):
+        TrainingStream(x[:1], y[:1], 4, 0, replicas=2)
+
+
+def test_data_parallel_evaluation_pads_with_weight_zero():
+    x, y = arrays(11)
+    batches = ArrayBatches(x, y, batch_size=4, replicas=2)
+    assert batches.num_batches == 3 and batches.padding == 1
+    images, labels, weights = batches[2]
+    assert images.shape == (4, 2, 2, 3) and images[-1].max() == 0
+    assert labels.tolist() == [*y[8:].tolist(), 0] and weights.tolist() == [1, 1, 1, 0]
+    assert batches[0][2].tolist() == [1, 1, 1, 1]
+    assert len(ArrayBatches(x, y, batch_size=4)[2]) == 2  # one device: no weights
+
+
 def test_mismatched_arrays_are_refused():
     x, y = arrays(10)
     with pytest.raises(ValueError, match="x has 10 examples but y has 9"):
@@ -77,12 +109,12 @@ def test_mismatched_arrays_are_refused():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the tf.data stream")
-@pytest.mark.parametrize("start_batch", [0, 5, 7])
-def test_tf_data_stream_gives_the_same_batches(start_batch):
+@pytest.mark.parametrize(("start_batch", "replicas"), [(0, 1), (5, 1), (7, 1), (0, 4), (5, 4)])
+def test_tf_data_stream_gives_the_same_batches(start_batch, replicas):
     from neurn_keras.training.batches_tf import tf_training_stream
 
     x, y = arrays(10)
-    stream = TrainingStream(x, y, batch_size=4, seed=11, start_batch=start_batch)
+    stream = TrainingStream(x, y, batch_size=4, seed=11, start_batch=start_batch, replicas=replicas)
     fast = list(tf_training_stream(stream).take(7).as_numpy_iterator())
     for index, (images, labels) in enumerate(fast):
         expected_images, expected_labels = stream[index]

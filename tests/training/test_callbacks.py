@@ -124,7 +124,10 @@ def test_record_schema_rejects_bad_records(tmp_path):
     record = RunRecord.from_json(good)
     assert record.to_json() == {**good, "skipped": {}, "protocol": None,
                                 "protocol_deviations": {}, "data_dir": None,
-                                "augment_after_norm": False, "parts": []}  # fmt: skip
+                                "augment_after_norm": False, "parts": [],
+                                "per_device_batch_size": None,
+                                "data_parallel_devices": [], "train_images_dropped_per_pass": 0,
+                                "eval_images_padded": {}}  # fmt: skip
     assert RunRecord.from_json(record.to_json()) == record
     for change, message in [
         ({"accuracy": {"mnist": 1.5}}, r"not in \[0, 1\]"),
