@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 FEEDS = ("step", "arrays", "pipeline", "stream")
 WARM_UP_STEPS = 2
+LONG_EPOCH = 3
+"""With ``measure(split_epoch=True)``, the long epoch is this many times the short one."""
 
 
 @dataclass(frozen=True)
@@ -180,14 +182,22 @@ def measure(
     rounds: int,
     shape: tuple[int, int, int] = (32, 32, 3),
     deadline: float | None = None,
+    split_epoch: bool = False,
 ) -> dict[str, float]:
     """Images/s of every case (all of one model, say), alternating round by round.
 
     ``steps`` steps of ``batch`` images per round after a warm-up of ``WARM_UP_STEPS``
     (compilation); past ``deadline`` (``time.monotonic()``) no further case is built
     and no further round starts, but at least one case and one round are timed.
+
+    With ``split_epoch``, each ``pipeline`` round is two epochs, of ``steps`` and of
+    ``LONG_EPOCH * steps`` steps: their difference gives the time per step without the
+    epoch's fixed work (the callbacks' epoch-end work, ``fit``'s set-up), which is
+    returned under ``<key>/epoch_s``, and images/s are per step (where noise makes the
+    long epoch no slower, its time is all counted per step and the fixed work is 0).
+    Without it, a round is one epoch of ``steps`` steps, its fixed work included.
     """
-    x, y = synthetic_data(batch * steps, shape)
+    x, y = synthetic_data(batch * steps * (LONG_EPOCH if split_epoch else 1), shape)
     runners = {}
     for case in cases:
         if runners and deadline is not None and time.monotonic() > deadline:
@@ -199,12 +209,28 @@ def measure(
             runner = fit_runner(model, case, x, y, batch)
         runner(WARM_UP_STEPS)
         runners[case.key] = runner
-    seconds: dict[str, list[float]] = {key: [] for key in runners}
+    lengths = {
+        key: (steps, LONG_EPOCH * steps) if split_epoch and "/pipeline/" in key else (steps,)
+        for key in runners
+    }
+    seconds = {(key, n): [] for key in runners for n in lengths[key]}
     for _ in range(rounds):
         for key, runner in runners.items():
-            started = time.perf_counter()
-            runner(steps)
-            seconds[key].append(time.perf_counter() - started)
+            for n in lengths[key]:
+                started = time.perf_counter()
+                runner(n)
+                seconds[(key, n)].append(time.perf_counter() - started)
         if deadline is not None and time.monotonic() > deadline:
             break
-    return {key: batch * steps / statistics.median(values) for key, values in seconds.items()}
+    median = {part: statistics.median(values) for part, values in seconds.items()}
+    out = {}
+    for key, (short, *long) in lengths.items():
+        if not long:
+            out[key] = batch * short / median[(key, short)]
+            continue
+        per_step = (median[(key, long[0])] - median[(key, short)]) / (long[0] - short)
+        if per_step <= 0:  # noise larger than the extra steps: all of it counted per step
+            per_step = median[(key, long[0])] / long[0]
+        out[key] = batch / per_step
+        out[f"{key}/epoch_s"] = max(median[(key, short)] - short * per_step, 0.0)
+    return out

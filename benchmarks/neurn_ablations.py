@@ -193,8 +193,14 @@ def verdict(results, targets, tested, primary) -> str:
             for c, p in tested
             if c.label == best and c.transfer[1] == "average" and c.baseline_label == REFERENCE
         ]
+        missing = [v.name for v in VARIANTS if v.input_norm == "neurn" and not results.get(v.name)]
         text = f"- The best NeuRN here is {best}, {100 * score:.2f}% on the average"
-        if best == REFERENCE:
+        if best == REFERENCE and missing:
+            text += (
+                f"; no variant measured so far beats it ({', '.join(missing)}: not run yet, "
+                "so not compared)."
+            )
+        elif best == REFERENCE:
             text += "; no variant beats it."
         elif against:
             c, p = against[0]

@@ -23,7 +23,7 @@ def replace_head(model: keras.Model, classes: int) -> keras.Model:
     if head.units == classes:
         return model
     outputs = keras.layers.Dense(classes, activation=head.activation, name=head.name)(head.input)
-    return keras.Model(model.inputs, outputs, name=model.name)
+    return keras.Model(model.input, outputs, name=model.name)
 
 
 def read_start_model(path: str) -> keras.Model:

@@ -549,4 +549,4 @@ def without_optimizer(model):
 
     (``clone_model`` and ``from_config`` would compile the copy again.)
     """
-    return keras.Model(model.inputs, model.outputs, name=model.name)
+    return keras.Model(model.input, model.output, name=model.name)

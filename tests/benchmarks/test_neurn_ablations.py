@@ -57,11 +57,27 @@ def test_no_runs_no_test():
     assert neurn_ablations.evidence_for_k3(None) is None
 
 
-def test_the_layer_default_follows_the_committed_evidence():
-    targets = dg_baselines.present_targets() or TARGETS
+def test_the_layer_default_follows_the_committed_evidence(real_data_file):
+    for name in ("usps.npz", "mnist_m.npz"):  # the page's targets are the ones on hand
+        real_data_file(name)
+    targets = dg_baselines.present_targets()
+    assert targets == TARGETS
     if not CellStore(dg_baselines.CELLS).load():
         pytest.skip("no dg_baselines cells committed")
     results = neurn_ablations.results_by_variant(targets)
     supported = neurn_ablations.evidence_for_k3(neurn_ablations.primary_test(results, targets))
     assert supported is not None
     assert (DEFAULT_KERNEL_SIZE == 3) is supported
+
+
+def test_the_best_variant_is_called_best_only_among_those_run():
+    results = {
+        "NeuRN (k=3)": {0: accuracy(0.70), 1: accuracy(0.72), 2: accuracy(0.69)},
+        "NeuRN (k=5)": {0: accuracy(0.65), 1: accuracy(0.66), 2: accuracy(0.66)},
+    }
+    text = neurn_ablations.verdict(results, TARGETS, [], None)
+    assert "no variant measured so far beats it (NeuRN (k=7), " in text
+    assert "NeuRN (k=3) + again after conv1: not run yet, so not compared" in text
+    everything = {v.name: results["NeuRN (k=5)"] for v in neurn_ablations.VARIANTS}
+    everything["NeuRN (k=3)"] = results["NeuRN (k=3)"]
+    assert "; no variant beats it." in neurn_ablations.verdict(everything, TARGETS, [], None)
