@@ -143,6 +143,16 @@ def run_cells(
     return failed
 
 
+def run_grid(cells: Iterable[RunConfig], args) -> None:
+    """``run_cells`` with the options of ``add_grid_options`` (``args``), then one line:
+    the minutes it took and the cells that failed."""
+    started = time.monotonic()
+    failed = run_cells(
+        cells, args.runs_dir, CellStore(args.cells_dir), max_minutes=args.max_minutes
+    )
+    print(f"{(time.monotonic() - started) / 60:.1f} min; failed: {failed or 'none'}")
+
+
 def batchnorm_check(record: RunRecord, run_dir: Path, images: int = 1000, batch: int = 256):
     """The source test accuracy of the saved model in inference mode (moving statistics)
     and with each batch's own statistics, on the first ``images`` test images."""

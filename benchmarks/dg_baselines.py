@@ -22,10 +22,9 @@ import argparse
 import csv
 import statistics
 import sys
-import time
 from dataclasses import dataclass
 
-from benchmarks._grid import CellStore, Finished, add_grid_options, run_cells
+from benchmarks._grid import CellStore, Finished, add_grid_options, run_grid
 from benchmarks._report import (
     ROOT,
     check_readme_section,
@@ -494,15 +493,8 @@ def main(argv=None) -> int:
         check_readme_section("dg-baselines")
     targets = present_targets()
     if not args.report_only:
-        started = time.monotonic()
         chosen = tuple(next(m for m in ALL_METHODS if m.key == key) for key in args.methods)
-        failed = run_cells(
-            cells(targets, chosen, args.seeds),
-            args.runs_dir,
-            CellStore(args.cells_dir),
-            max_minutes=args.max_minutes,
-        )
-        print(f"{(time.monotonic() - started) / 60:.1f} min; failed: {failed or 'none'}")
+        run_grid(cells(targets, chosen, args.seeds), args)
     report(targets, args.update_readme)
     return 0
 

@@ -28,11 +28,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from dataclasses import dataclass, field
 
 from benchmarks import dg_baselines
-from benchmarks._grid import CellStore, add_grid_options, run_cells
+from benchmarks._grid import CellStore, add_grid_options, run_grid
 from benchmarks._report import (
     ROOT,
     check_readme_section,
@@ -327,15 +326,8 @@ def main(argv=None) -> int:
         check_readme_section("neurn-ablations")
     targets = dg_baselines.present_targets()
     if not args.report_only:
-        started = time.monotonic()
         chosen = tuple(v for v in NEW if v.key in args.variants)
-        failed = run_cells(
-            configs(targets, chosen, args.seeds),
-            args.runs_dir,
-            CellStore(args.cells_dir),
-            max_minutes=args.max_minutes,
-        )
-        print(f"{(time.monotonic() - started) / 60:.1f} min; failed: {failed or 'none'}")
+        run_grid(configs(targets, chosen, args.seeds), args)
     report(targets, args.update_readme)
     return 0
 
