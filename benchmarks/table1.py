@@ -582,7 +582,25 @@ def chance_note(finished: list[Finished], lr: float | None) -> str:
                     f" The rows VGG19 (lr {lr_text(lr)}) are the same network at the learning "
                     "rate the probe chose (the probe: docs/results/table1.md, *VGG19*)."
                 )
-    return text
+    return text + unexplained_chance(finished, flagged)
+
+
+def unexplained_chance(finished: list[Finished], flagged: list[Finished]) -> str:
+    """For flagged models without a known reason: the sources they stay at chance on and
+    those they learn on the same budget, as the records show; no reason claimed."""
+    parts = []
+    for name in dict.fromkeys(label(f.record) for f in flagged):
+        if any(f.record.backbone in AT_CHANCE_WHY for f in flagged if label(f.record) == name):
+            continue
+        stuck = {f.record.source for f in flagged if label(f.record) == name}
+        learns = {f.record.source for f in finished if label(f.record) == name} - stuck
+        part = f"{name}: at chance from {', '.join(NAMES[s] for s in sorted(stuck))}"
+        if learns:
+            part += f", but it learns from {', '.join(NAMES[s] for s in sorted(learns))}"
+        parts.append(part)
+    if not parts:
+        return ""
+    return f" {'; '.join(parts)} on the same budget (why is not measured here)."
 
 
 def source_table(finished: list[Finished], source: str, targets: Sequence[str], paper: dict) -> str:

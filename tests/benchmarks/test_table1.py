@@ -252,6 +252,15 @@ def test_rows_at_chance_are_marked_and_explained():
     assert table1.chance_note(pair("xception", "mnist", {"usps": 0.5}, {"usps": 0.6}), None) == ""
 
 
+def test_rows_at_chance_without_a_known_reason_say_only_what_the_records_show():
+    stuck = pair("efficientnetb0", "mnist_m", {"usps": 0.1}, {"usps": 0.1})
+    stuck = [table1.Finished(c.record, [{"accuracy": 0.11}], {}) for c in stuck]
+    learns = pair("efficientnetb0", "mnist", {"usps": 0.5}, {"usps": 0.6})
+    note = table1.chance_note(stuck + learns, None)
+    assert "EfficientNetB0: at chance from MNIST-M, but it learns from MNIST;" in note
+    assert "BatchNormalization" not in note and note.endswith("(why is not measured here).")
+
+
 def test_the_documented_gpu_call_is_the_one_the_page_shows():
     documented = " ".join(table1.__doc__.replace("\\\n", " ").split())
     assert table1.GPU_CALL in documented
