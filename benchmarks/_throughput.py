@@ -36,6 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 FEEDS = ("step", "arrays", "pipeline", "stream")
+MODELS = ("digitnet", "mobilenetv2")
+"""The models both throughput scripts measure."""
+TARGET = 1.25
+"""``neurn_keras.train``'s time per image at most this times its backend's floor's."""
 WARM_UP_STEPS = 2
 LONG_EPOCH = 3
 """With ``measure(split_epoch=True)``, the long epoch is this many times the short one."""
@@ -50,6 +54,18 @@ class Case:
     @property
     def key(self) -> str:
         return f"{self.model}/{self.feed}/{'neurn' if self.neurn else 'plain'}"
+
+
+def rate_cell(value: float | None, base: float | None) -> str:
+    """Images/s for a table, with its ratio to ``base`` (the floor) where there is one."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f} ({value / base:.2f}×)" if base else f"{value:,.0f}"
+
+
+def target_verdict(ratio: float | None) -> str:
+    """A time-per-image ratio to the floor, marked against ``TARGET``."""
+    return "–" if ratio is None else f"{ratio:.2f}× {'✓' if ratio <= TARGET else '✗'}"
 
 
 def synthetic_data(images: int, shape: tuple[int, int, int], seed: int = 0):

@@ -50,15 +50,14 @@ import time
 from pathlib import Path
 
 from benchmarks._report import ROOT, markdown_table
+from benchmarks._throughput import MODELS, rate_cell, target_verdict
 
 RESULTS = ROOT / "docs" / "results" / "gpu_run.json"
 PAGE = ROOT / "docs" / "results" / "training_throughput.md"
 SECTION = "gpu"
-MODELS = ("digitnet", "mobilenetv2")
 # a round: 211 steps of 256, one epoch of MNIST's 54,000 training images, as train's epochs
 FULL = {"batch": 256, "steps": 211, "rounds": 5, "shapes": [(256, 32, 32, 3), (64, 224, 224, 3)]}
 SMALL = {"batch": 8, "steps": 2, "rounds": 1, "shapes": [(8, 32, 32, 3), (2, 64, 64, 3)]}
-TARGET = 1.25  # the fit's time per image at most this times the floor's
 
 
 def neurn_bandwidth(shape: tuple[int, ...], rounds: int, repeats: int = 10) -> dict:
@@ -175,10 +174,10 @@ def training_table(measured: dict) -> str:
             continue
         with_neurn = measured.get(f"{model}/step/neurn")
         fits = [measured.get(f"{model}/pipeline/{kind}") for kind in ("plain", "neurn")]
-        train = fits[1]
-        ratio = f"{floor / train:.2f}× {'✓' if floor / train <= TARGET else '✗'}" if train else "–"
-        cells = [f"{v:,.0f} ({v / floor:.2f}×)" if v else "–" for v in (with_neurn, *fits)]
-        rows.append([model, f"{floor:,.0f}", *cells, ratio])
+        ratio = target_verdict(floor / fits[1] if fits[1] else None)
+        rows.append(
+            [model, f"{floor:,.0f}", *(rate_cell(v, floor) for v in (with_neurn, *fits)), ratio]
+        )
     header = ["model", "floor (images/s)", "floor + NeuRN", "fit, `train`'s pipeline",
               "fit, `train`'s pipeline, + NeuRN", "time per image ÷ floor's"]  # fmt: skip
     return markdown_table(header, rows)

@@ -40,14 +40,12 @@ import sys
 from pathlib import Path
 
 from benchmarks._report import ROOT, check_readme_section, markdown_table, replace_readme_section
-from benchmarks._throughput import LONG_EPOCH
+from benchmarks._throughput import LONG_EPOCH, MODELS, TARGET, rate_cell, target_verdict
 
-MODELS = ("digitnet", "mobilenetv2")
 BACKENDS = ("tensorflow", "jax", "torch")
 BATCH = 256
 STEPS = 8
 ROUNDS = 5
-TARGET = 1.25  # neurn_keras.train's time per image at most this times the floor's
 EPOCHS = {
     "Table 1's snapshot (36 steps an epoch)": 36,  # 9,000 training images
     "MNIST (211 steps an epoch)": 211,  # 54,000 training images, the default run
@@ -110,12 +108,6 @@ def in_order(results: dict[str, dict]) -> list[tuple[str, dict]]:
     return [(name, results[name]) for name in BACKENDS if name in results]
 
 
-def _cell(value: float | None, base: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.0f} ({value / base:.2f}×)" if base else f"{value:,.0f}"
-
-
 def epoch_ratio(measured: dict, model: str, steps: int, batch: int) -> float | None:
     """``neurn_keras.train``'s time per image over the floor's in an epoch of ``steps``
     steps: its time per step, plus the epoch's fixed work spread over the steps."""
@@ -124,10 +116,6 @@ def epoch_ratio(measured: dict, model: str, steps: int, batch: int) -> float | N
         return None
     epoch_s = measured.get(f"{model}/pipeline/neurn/epoch_s", 0.0)
     return (steps * batch / train + epoch_s) / (steps * batch / floor)
-
-
-def _verdict(ratio: float | None) -> str:
-    return "–" if ratio is None else f"{ratio:.2f}× {'✓' if ratio <= TARGET else '✗'}"
 
 
 def table(results: dict[str, dict], models=MODELS, batch: int = BATCH) -> str:
@@ -143,11 +131,11 @@ def table(results: dict[str, dict], models=MODELS, batch: int = BATCH) -> str:
             rows.append([
                 model, backend, f"{floor:,.0f}",
                 f"{floor / tf_floor:.2f}×" if tf_floor else "–",
-                _cell(measured.get(f"{model}/step/neurn"), floor),
-                _cell(measured.get(f"{model}/arrays/neurn"), floor),
-                _cell(measured.get(f"{model}/pipeline/neurn"), floor),
+                rate_cell(measured.get(f"{model}/step/neurn"), floor),
+                rate_cell(measured.get(f"{model}/arrays/neurn"), floor),
+                rate_cell(measured.get(f"{model}/pipeline/neurn"), floor),
                 "–" if epoch_s is None else f"{epoch_s:.2f}",
-                *(_verdict(epoch_ratio(measured, model, n, batch)) for n in EPOCHS.values()),
+                *(target_verdict(epoch_ratio(measured, model, n, batch)) for n in EPOCHS.values()),
             ])  # fmt: skip
     header = [
         "model", "backend", "floor: train step, batch on the device (images/s)",
