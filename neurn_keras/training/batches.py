@@ -30,6 +30,12 @@ def images_per_pass(count: int, batch_size: int, replicas: int = 1) -> int:
     return count - (count % batch_size) % replicas
 
 
+def evaluation_padding(count: int, replicas: int = 1) -> int:
+    """The weight-0 images that pad ``count`` evaluation images to a multiple of
+    ``replicas`` (``ArrayBatches``; 0 on one device)."""
+    return -count % replicas
+
+
 def batches_per_pass(count: int, batch_size: int, replicas: int = 1) -> int:
     """The batches of one pass over ``count`` training images (``images_per_pass``)."""
     return math.ceil(images_per_pass(count, batch_size, replicas) / batch_size)
@@ -127,7 +133,7 @@ class ArrayBatches(keras.utils.PyDataset):
             raise InvalidValueError(f"x has {len(x)} examples but y has {len(y)}")
         self.x, self.y, self.batch_size = x, np.asarray(y, dtype=np.int64), batch_size
         self.replicas = replicas
-        self.padding = -len(x) % replicas
+        self.padding = evaluation_padding(len(x), replicas)
 
     @property
     def num_batches(self) -> int:

@@ -48,6 +48,11 @@ def data_parallel_devices(enabled: bool) -> list[str]:
     return list(keras.distribution.list_devices())
 
 
+def replica_count(devices: list[str]) -> int:
+    """How many parts each batch is split into over ``devices`` (1 without any)."""
+    return max(len(devices), 1)
+
+
 def check_batch_size(batch_size: int, replicas: int) -> None:
     """``ArgumentError`` unless ``batch_size`` splits evenly over ``replicas`` devices."""
     if batch_size % replicas:

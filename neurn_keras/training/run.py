@@ -35,6 +35,7 @@ from neurn_keras.training.backup import EpochBackup, read_backup, restore
 from neurn_keras.training.batches import (
     ArrayBatches,
     batches_per_pass,
+    evaluation_padding,
     images_per_pass,
     training_batches,
 )
@@ -53,6 +54,7 @@ from neurn_keras.training.distribute import (
     data_parallel_devices,
     distribution,
     normalization_batch_size,
+    replica_count,
 )
 from neurn_keras.training.model import (
     build_run_model,
@@ -123,7 +125,7 @@ class RunContext:
 
     @property
     def replicas(self) -> int:
-        return max(len(self.devices), 1)
+        return replica_count(self.devices)
 
     def describe(self) -> str:
         config = self.config
@@ -320,11 +322,10 @@ def train(context: RunContext, model) -> None:
         f"output {run.path}"
     )
     if context.replicas > 1:
-        summary = data_parallel_summary(context, Evaluation({}, {}))
         context.log(
             f"  data parallel over {', '.join(context.devices)}: "
-            f"{summary['per_device_batch_size']} images per device per step; "
-            f"{summary['train_images_dropped_per_pass']} training image(s) left out per pass"
+            f"{config.batch_size // context.replicas} images per device per step; "
+            f"{train_images_dropped(context)} training image(s) left out per pass"
         )
     try:
         fit(context, model)
@@ -372,17 +373,25 @@ def precise_bn_summary(context: RunContext, model) -> dict | None:
     }
 
 
+def train_images_dropped(context: RunContext) -> int:
+    """Training images each pass leaves out: its last batch cut to whole devices."""
+    count = len(context.split.x_train)
+    return count - images_per_pass(count, context.config.batch_size, context.replicas)
+
+
 def data_parallel_summary(context: RunContext, evaluation: Evaluation) -> dict:
     """How the batches were split over the devices, for the record (``distribute``)."""
-    config, split, replicas = context.config, context.split, context.replicas
-    padded = {"validation": -len(split.x_val) % replicas}
-    padded.update({name: -count % replicas for name, count in evaluation.images.items()})
+    replicas = context.replicas
+    counts = {"validation": len(context.split.x_val), **evaluation.images}
     return {
         "data_parallel_devices": list(context.devices),
-        "per_device_batch_size": config.batch_size // replicas,
-        "train_images_dropped_per_pass": len(split.x_train)
-        - images_per_pass(len(split.x_train), config.batch_size, replicas),
-        "eval_images_padded": padded if replicas > 1 else {},
+        "per_device_batch_size": context.config.batch_size // replicas,
+        "train_images_dropped_per_pass": train_images_dropped(context),
+        "eval_images_padded": {
+            name: evaluation_padding(count, replicas) for name, count in counts.items()
+        }
+        if replicas > 1
+        else {},
     }
 
 
@@ -489,7 +498,7 @@ def train_and_evaluate(
     started = time.perf_counter()
     run = RunDirectory(output)
     devices = data_parallel_devices(distribute)
-    replicas = max(len(devices), 1)
+    replicas = replica_count(devices)
     if extend:
         run.check_extension(config.validate())  # before anything is written
     else:
@@ -521,17 +530,18 @@ def train_and_evaluate(
             wall_before=state.wall_seconds,
             devices=devices,
         )
-        record = run_steps(context, start, distribute)
+        record = run_steps(context, start)
     compare_with_neighbours(record, run, log)
     return record
 
 
-def run_steps(context: RunContext, start: keras.Model | None, distribute: bool) -> RunRecord:
+def run_steps(context: RunContext, start: keras.Model | None) -> RunRecord:
     """Seeds, builds (or reloads) the model, trains what is left, saves, evaluates and
-    writes the record: the run itself, once its directory is held."""
+    writes the record: the run itself, once its directory is held (data parallel over
+    ``context.devices`` when there are any)."""
     run = context.run
     seed_everything(context.config.seed)
-    with distribution(distribute, context.devices) as replicas:
+    with distribution(bool(context.devices), context.devices) as replicas:
         model, todo = prepare_model(context, start)
         if todo == "train":
             train(context, model)

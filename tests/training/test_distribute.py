@@ -144,12 +144,11 @@ def test_two_devices_train_like_one(backend, real_data_dir, tmp_path):
     images (the padding not counted; the record rounds them to 4 decimals), and within
     noise of the one-device run. Noise: the two runs see the same batches in the same
     order, but the two devices sum the gradient in another order and the last batch lacks
-    one image. Measured (both backends, this
-    setting): at most 1 of 63 test images and 1 of 33 validation images classified
-    differently, the epoch's training loss 0.2% apart; another seed moves up to 4 test
-    images per domain and the loss by 2-4%. Bounds: 2 images per domain and 1% of the
-    loss; a run that counted the padding misses the whole counts, one that trained on
-    other batches (as another seed's order) the loss.
+    one image. Measured (both backends, this setting): at most 1 of 63 test images and 1
+    of 33 validation images classified differently, the epoch's training loss 0.2% apart;
+    another seed moves up to 4 test images per domain and the loss by 2-4%. Bounds: 2
+    images per domain and 1% of the loss; a run that counted the padding misses the whole
+    counts, one that trained on other batches (as another seed's order) the loss.
     """
     pytest.importorskip(backend)
     environment = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
