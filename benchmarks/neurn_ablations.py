@@ -165,6 +165,11 @@ def best_variant(results, targets) -> tuple[str, float] | None:
     return best, scored[best]
 
 
+def unrun_variants(results) -> list[str]:
+    """The NeuRN variants without a single run yet (not to be ranked)."""
+    return [v.name for v in VARIANTS if v.input_norm == "neurn" and not results.get(v.name)]
+
+
 def verdict(results, targets, tested, primary) -> str:
     """Which NeuRN to use on digits, and what happens to the layer's default."""
     lines = []
@@ -192,7 +197,7 @@ def verdict(results, targets, tested, primary) -> str:
             for c, p in tested
             if c.label == best and c.transfer[1] == "average" and c.baseline_label == REFERENCE
         ]
-        missing = [v.name for v in VARIANTS if v.input_norm == "neurn" and not results.get(v.name)]
+        missing = unrun_variants(results)
         text = f"- The best NeuRN here is {best}, {100 * score:.2f}% on the average"
         if best == REFERENCE and missing:
             text += (
@@ -298,7 +303,13 @@ def report(targets, update_readme: bool) -> None:
         )
     if update_readme:
         found = best_variant(results, targets)
-        best = f"the best NeuRN is {found[0]} ({100 * found[1]:.1f}% on average); " if found else ""
+        ranked = sum(v.input_norm == "neurn" for v in VARIANTS) - len(unrun_variants(results))
+        lead = (
+            f"of the {ranked} NeuRN variants run so far, the best is"
+            if unrun_variants(results)
+            else "the best NeuRN is"
+        )
+        best = f"{lead} {found[0]} ({100 * found[1]:.1f}% on average); " if found else ""
         summary = (
             f"**NeuRN's settings** ({runs} of {expected} runs, "
             "[docs/results/neurn_ablations.md](docs/results/neurn_ablations.md)): "
