@@ -37,12 +37,16 @@ def summary(times: dict, main_job: float | None) -> str:
         if times.get("load_average", 0) > times["cores"]
         else ""
     )
-    job = f"of which the main job {minutes(main_job)} by its `results.json`, " if main_job else ""
+    job = (
+        f"of which the main job {minutes(main_job)} by its `results.json`, most of the rest"
+        if main_job
+        else "mostly"
+    )
     return (
         f"Measured by `bash .ci/run` in a fresh clone on {times['date']} (commit "
         f"{times['commit']}, {times['cores']} CPU cores): set-up and main job "
-        f"{minutes(times['setup_and_main_job_seconds'])} ({job}most of the rest `pip "
-        f"install`), the tests {minutes(times['tests_seconds'])}, "
+        f"{minutes(times['setup_and_main_job_seconds'])} ({job} `pip install`), the tests "
+        f"{minutes(times['tests_seconds'])}, "
         f"{minutes(times['total_seconds'])} in all{load}. Written by `python -m "
         "benchmarks.ci_times --update-readme` from `runs/ci-times.json`."
     )
