@@ -226,8 +226,11 @@ def measure(
         runner(WARM_UP_STEPS)
         runners[case.key] = runner
     lengths = {
-        key: (steps, LONG_EPOCH * steps) if split_epoch and "/pipeline/" in key else (steps,)
-        for key in runners
+        case.key: (steps, LONG_EPOCH * steps)
+        if split_epoch and case.feed == "pipeline"
+        else (steps,)
+        for case in cases
+        if case.key in runners
     }
     seconds = {(key, n): [] for key in runners for n in lengths[key]}
     for _ in range(rounds):
