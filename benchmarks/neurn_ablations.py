@@ -215,17 +215,23 @@ def verdict(results, targets, tested, primary) -> str:
             )
         lines.append(text)
     worse = [
-        (c.label, 100 * c.mean_difference, p)
+        (c.label, 100 * c.mean_difference, p, len(c.seeds))
         for c, p in tested
         if c.baseline_label == REFERENCE and c.transfer[1] == "average" and c.mean_difference < 0
     ]
     if worse:
         listed = "; ".join(
-            f"{name} {d:+.2f}" + ("" if p is None else f" (Holm p = {p:.3f})")
-            for name, d, p in worse
+            f"{name} {d:+.2f} ({significance_note(p, seeds)})" for name, d, p, seeds in worse
         )
         lines.append(f"- Below NeuRN (k=3) on the average: {listed}.")
     return "\n".join(lines)
+
+
+def significance_note(p: float | None, seeds: int) -> str:
+    """A difference's test, or why it has none yet."""
+    if p is None:
+        return f"{seeds} seed{'s' * (seeds != 1)}, not tested yet"
+    return f"Holm p = {p:.3f}"
 
 
 def evidence_for_k3(primary) -> bool | None:

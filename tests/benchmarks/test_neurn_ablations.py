@@ -81,3 +81,14 @@ def test_the_best_variant_is_called_best_only_among_those_run():
     everything = {v.name: results["NeuRN (k=5)"] for v in neurn_ablations.VARIANTS}
     everything["NeuRN (k=3)"] = results["NeuRN (k=3)"]
     assert "; no variant beats it." in neurn_ablations.verdict(everything, TARGETS, [], None)
+
+
+def test_a_variant_below_k3_on_one_seed_is_not_called_tested():
+    results = {
+        "NeuRN (k=3)": {0: accuracy(0.70), 1: accuracy(0.72), 2: accuracy(0.69)},
+        "NeuRN (k=7)": {0: accuracy(0.60)},
+    }
+    _, tested = dg_baselines.tests_table(results, TARGETS, neurn_ablations.EXPLORATORY)
+    text = neurn_ablations.verdict(results, TARGETS, tested, None)
+    below = "- Below NeuRN (k=3) on the average: NeuRN (k=7) -10.00 (1 seed, not tested yet)."
+    assert below in text
