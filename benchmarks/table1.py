@@ -6,7 +6,7 @@ again and only the missing cells are trained). Each finished cell is kept as one
 README's section) is generated from those files alone:
 
 - ``cpu``: the snapshot. Every backbone of ``neurn_keras.backbones``, with and without
-  NeuRN (k=5, reflect), on sources MNIST, USPS and MNIST-M (each source's targets: the
+  NeuRN (``KERNEL_SIZE``, reflect), on sources MNIST, USPS and MNIST-M (each source's targets: the
   other two and syn_render), 2 epochs, each source's first 10,000 training images,
   2,000 test images per domain, seed 0: about 90 minutes per source on a 2-core CPU.
 - ``digitnet``: DigitNet with and without NeuRN to convergence (the recipe: early
@@ -218,8 +218,8 @@ GRIDS = {
         precise_bn=2048,
         domains=("mnist", "usps", "mnist_m"),
         description=(
-            f"DigitNet with and without NeuRN (k=5, reflect) on sources MNIST, USPS and "
-            f"MNIST-M, {CPU_DATA}, the full recipe: Adam 1e-3, batch 256, early stopping "
+            f"DigitNet with and without NeuRN (k={KERNEL_SIZE}, reflect) on sources MNIST, "
+            f"USPS and MNIST-M, {CPU_DATA}, the full recipe: Adam 1e-3, batch 256, early stopping "
             "on validation accuracy with patience 5, at most 100 epochs, the best epoch "
             "kept; seeds 0, 1, 2. DigitNet is the one backbone a 2-core CPU trains to "
             "convergence in minutes (it has no BatchNormalization, so Precise BN does "
@@ -1116,6 +1116,8 @@ def cpu_section(r: Results) -> list[str]:
 
 
 def page_body(r: Results) -> str:
+    from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
+
     paper_domains = [d for d in DOMAINS if d in r.present]
     measurable = len(paper_domains) * (len(paper_domains) - 1)
     missing = [d for d in DOMAINS if d not in r.present]
@@ -1136,7 +1138,11 @@ def page_body(r: Results) -> str:
         '"paper" columns and signs are Qazi et al.\'s Table 1 '
         "(`data/reference/paper_table1.csv`; their recipe starts from ImageNet weights "
         "fine-tuned on CIFAR-27, ours from random weights). Δ: NeuRN − plain, in "
-        "percentage points (pp).",
+        "percentage points (pp). NeuRN is k="
+        f"{KERNEL_SIZE}, reflect, in every cell: the package's default when the grid began; "
+        f"the default is k={DEFAULT_KERNEL_SIZE} now, after the ablations "
+        "([neurn_ablations.md](neurn_ablations.md)), and the cells keep one window so that "
+        "they stay one grid.",
         f"Domains missing here: {', '.join(missing) or 'none'}, so {measurable} of the "
         f"paper's {len(DOMAINS) * (len(DOMAINS) - 1)} transfers are measurable; each source "
         "is also tested on syn_render, our renderer.",
@@ -1166,7 +1172,8 @@ def readme_summary(r: Results) -> str:
 
     parts = [
         f"**Table 1 on every transfer our data allows** ({len(backbones.NAMES)} backbones ± "
-        "NeuRN, sources MNIST, USPS, MNIST-M, a 2-epoch CPU snapshot from random weights: "
+        f"NeuRN (k={KERNEL_SIZE}, the default when the grid began), sources MNIST, USPS, "
+        "MNIST-M, a 2-epoch CPU snapshot from random weights: "
         f"{len(r.cpu)} of {r.expected['cpu']} cells; DigitNet ± NeuRN to convergence, 3 "
         f"seeds per source: {len(r.converged)} of {r.expected['digitnet']} runs; "
         "[docs/results/table1.md](docs/results/table1.md), from "

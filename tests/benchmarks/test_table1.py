@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks import table1
-from benchmarks._grid import Finished
+from benchmarks._grid import CellStore, Finished
 from neurn_keras import backbones
 from neurn_keras.training import RunRecord
 from neurn_keras.training.tables import holm_adjusted
@@ -50,6 +50,16 @@ def test_the_cpu_grid_keeps_the_committed_cell_names():
     committed = {p.stem for p in (table1.CELLS / "cpu").glob("*.json")}
     assert committed, "the repository's cpu cells are missing"
     assert committed <= names
+
+
+def test_every_committed_neurn_cell_has_the_window_the_page_names():
+    windows = {
+        f.record.neurn_config["kernel_size"]
+        for grid in ("cpu", "digitnet", "vgg19-lr")
+        for f in CellStore(table1.CELLS / grid).load()
+        if f.record.neurn
+    }
+    assert windows == {table1.KERNEL_SIZE}
 
 
 def test_the_cpu_grid_covers_every_backbone_source_and_norm():
