@@ -6,8 +6,8 @@ again and only the missing cells are trained). Each finished cell is kept as one
 README's section) is generated from those files alone:
 
 - ``cpu``: the snapshot. Every backbone of ``neurn_keras.backbones``, with and without
-  NeuRN (``KERNEL_SIZE``, reflect), on sources MNIST, USPS and MNIST-M (each source's targets: the
-  other two and syn_render), 2 epochs, each source's first 10,000 training images,
+  NeuRN (``KERNEL_SIZE``, reflect), on sources MNIST, USPS and MNIST-M (each source's
+  targets: the other two and syn_render), 2 epochs, each source's first 10,000 training images,
   2,000 test images per domain, seed 0: about 90 minutes per source on a 2-core CPU.
 - ``digitnet``: DigitNet with and without NeuRN to convergence (the recipe: early
   stopping with patience 5, at most 100 epochs) on the cpu grid's data, seeds 0, 1, 2,
