@@ -153,11 +153,13 @@ def primary_test(results, targets):
 
 
 def best_variant(results, targets) -> tuple[str, float] | None:
-    """The NeuRN variant with the highest mean average accuracy over the seeds."""
+    """The NeuRN variant with the highest mean average accuracy over the seeds, among
+    those run on every seed (a variant on fewer seeds is not ranked against them)."""
+    incomplete = set(incomplete_variants(results))
     scored = {
         v.name: statistics.fmean(dg_baselines.average(a, targets) for a in results[v.name].values())
         for v in VARIANTS
-        if v.input_norm == "neurn" and results.get(v.name)
+        if v.input_norm == "neurn" and v.name not in incomplete
     }
     if not scored:
         return None
@@ -165,9 +167,13 @@ def best_variant(results, targets) -> tuple[str, float] | None:
     return best, scored[best]
 
 
-def unrun_variants(results) -> list[str]:
-    """The NeuRN variants without a single run yet (not to be ranked)."""
-    return [v.name for v in VARIANTS if v.input_norm == "neurn" and not results.get(v.name)]
+def incomplete_variants(results) -> list[str]:
+    """The NeuRN variants not yet run on every seed (not to be ranked)."""
+    return [
+        v.name
+        for v in VARIANTS
+        if v.input_norm == "neurn" and len(results.get(v.name, {})) < len(SEEDS)
+    ]
 
 
 def verdict(results, targets, tested, primary) -> str:
@@ -197,12 +203,12 @@ def verdict(results, targets, tested, primary) -> str:
             for c, p in tested
             if c.label == best and c.transfer[1] == "average" and c.baseline_label == REFERENCE
         ]
-        missing = unrun_variants(results)
+        missing = incomplete_variants(results)
         text = f"- The best NeuRN here is {best}, {100 * score:.2f}% on the average"
         if best == REFERENCE and missing:
             text += (
-                f"; no variant measured so far beats it ({', '.join(missing)}: not run yet, "
-                "so not compared)."
+                f"; no variant run on all {len(SEEDS)} seeds beats it ({', '.join(missing)}: "
+                "not on every seed yet, so not ranked)."
             )
         elif best == REFERENCE:
             text += "; no variant beats it."
@@ -214,16 +220,19 @@ def verdict(results, targets, tested, primary) -> str:
                 f"(Holm-corrected p = {held})."
             )
         lines.append(text)
-    worse = [
+    against_reference = [
         (c.label, 100 * c.mean_difference, p, len(c.seeds))
         for c, p in tested
-        if c.baseline_label == REFERENCE and c.transfer[1] == "average" and c.mean_difference < 0
+        if c.baseline_label == REFERENCE and c.transfer[1] == "average"
     ]
-    if worse:
+    if against_reference:
         listed = "; ".join(
-            f"{name} {d:+.2f} ({significance_note(p, seeds)})" for name, d, p, seeds in worse
+            f"{name} {d:+.2f} ({significance_note(p, seeds)})"
+            for name, d, p, seeds in against_reference
         )
-        lines.append(f"- Below NeuRN (k=3) on the average: {listed}.")
+        lines.append(
+            f"- Each variant minus NeuRN (k=3) on the same seeds, points on the average: {listed}."
+        )
     return "\n".join(lines)
 
 
@@ -309,10 +318,11 @@ def report(targets, update_readme: bool) -> None:
         )
     if update_readme:
         found = best_variant(results, targets)
-        ranked = sum(v.input_norm == "neurn" for v in VARIANTS) - len(unrun_variants(results))
+        incomplete = incomplete_variants(results)
+        ranked = sum(v.input_norm == "neurn" for v in VARIANTS) - len(incomplete)
         lead = (
-            f"of the {ranked} NeuRN variants run so far, the best is"
-            if unrun_variants(results)
+            f"of the {ranked} NeuRN variants run on all {len(SEEDS)} seeds so far, the best is"
+            if incomplete
             else "the best NeuRN is"
         )
         best = f"{lead} {found[0]} ({100 * found[1]:.1f}% on average); " if found else ""

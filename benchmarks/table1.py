@@ -696,35 +696,49 @@ def verdict_lines(verdict_list: list[Verdict], adjusted: list[float | None]) -> 
 
 
 def direction_summary(verdict_list: list[Verdict]) -> str:
-    """One sentence: on which transfers most backbones move the way the paper's do, and on
-    which against it (a transfer where either side is split evenly counts for neither)."""
+    """One sentence: on which transfers most backbones move the way the paper's do, on
+    which against it, and on which one side is split evenly (so neither)."""
     from neurn_keras.training.tables import transfer_label
 
     def direction(higher: int, lower: int) -> int:
         return (higher > lower) - (higher < lower)
 
-    same, against = [], []
+    same, against, split = [], [], []
     for v in verdict_list:
         paper_higher, paper_n = v.paper_higher
+        paper_lower = sum(p < 0 for p in v.paper.values())
         ours = direction(v.higher, v.lower)
-        theirs = direction(paper_higher, sum(p < 0 for p in v.paper.values()))
-        if not v.deltas or not paper_n or not ours or not theirs:
+        theirs = direction(paper_higher, paper_lower)
+        if not v.deltas or not paper_n:
+            continue
+        label = transfer_label(v.transfer)
+        if not ours or not theirs:
+            split.append(
+                f"{label} (NeuRN higher for {v.higher} and lower for {v.lower} of "
+                f"{len(v.deltas)} here; higher for {paper_higher} and lower for {paper_lower} "
+                f"of {paper_n} in the paper)"
+            )
             continue
         text = (
-            f"{transfer_label(v.transfer)} (NeuRN higher for {v.higher} of {len(v.deltas)} "
+            f"{label} (NeuRN higher for {v.higher} of {len(v.deltas)} "
             f"here, {paper_higher} of {paper_n} in the paper)"
         )
         (same if ours == theirs else against).append(text)
-    if not same and not against:
-        return ""
     parts = []
     if same:
         parts.append("the same as in the paper's table on " + "; ".join(same))
     if against:
         parts.append("**against the paper's** on " + "; ".join(against))
-    return (
-        "The direction of most backbones (NeuRN higher, or lower) is " + ", and ".join(parts) + "."
-    )
+    sentences = []
+    if parts:
+        sentences.append(
+            "The direction of most backbones (NeuRN higher, or lower) is "
+            + ", and ".join(parts)
+            + "."
+        )
+    if split:
+        sentences.append("Split evenly, so neither way: " + "; ".join(split) + ".")
+    return " ".join(sentences)
 
 
 def below_the_bar(finished: list[Finished], source: str) -> str:

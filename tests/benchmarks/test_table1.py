@@ -285,8 +285,13 @@ def test_direction_summary_says_where_we_go_against_the_paper():
     text = table1.direction_summary([along, against, split])
     assert "as in the paper's table on M→MM (NeuRN higher for 2 of 3 here, 2 of 3 in the" in text
     assert "**against the paper's** on M→U (NeuRN higher for 1 of 3 here" in text
-    assert "U→M" not in text
-    assert table1.direction_summary([split]) == ""
+    assert "U→M" not in text.split("Split evenly")[0]
+    assert text.endswith(
+        "Split evenly, so neither way: U→M (NeuRN higher for 1 and lower for 1 of 2 here; "
+        "higher for 2 and lower for 1 of 3 in the paper)."
+    )
+    assert table1.direction_summary([split]).startswith("Split evenly")
+    assert table1.direction_summary([]) == ""
 
 
 def test_the_vgg19_rows_at_the_probes_rate_sit_beside_vgg19():
