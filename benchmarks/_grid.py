@@ -113,9 +113,10 @@ def run_cells(
         max_minutes: start no new cell after this many minutes (a slice of a long grid).
 
     Returns:
-        The names of the cells that failed (their ``train.log`` says why).
+        The names of the cells that failed (their ``train.log`` says why); a cell another
+        process holds is skipped, not failed, so two workers can share one grid.
     """
-    from neurn_keras.training.launchers import Job, run_job
+    from neurn_keras.training.launchers import RUNNING_ELSEWHERE, Job, run_job
 
     started = time.monotonic()
     todo = [cell for cell in cells if not store.has(cell)]
@@ -129,6 +130,9 @@ def run_cells(
         log(f"[{number}/{len(todo)}] {cell.cell_name()}")
         cell_started = time.monotonic()
         code = run_job(Job(cell.cell_name(), output, train_argv(cell, output, data_dir)))
+        if code == RUNNING_ELSEWHERE:
+            log("  skipped: another process runs it (its lock is in the run directory)")
+            continue
         if code != 0:
             log(f"  FAILED (exit {code}); see {output / 'train.log'}")
             failed.append(cell.cell_name())
