@@ -95,3 +95,73 @@ def test_a_variant_on_one_seed_is_not_called_tested():
     text = neurn_ablations.verdict(results, TARGETS, tested, None)
     line = "on the same seeds, points on the average: NeuRN (k=7) -10.00 (1 seed"
     assert line + ", not tested yet)." in text
+
+
+def complete(results: dict, value: float) -> dict:
+    """``results`` with every new row on every seed at ``value`` (± a little per seed)."""
+    noise = (-0.004, 0.003, 0.001)
+    out = dict(results)
+    for variant in neurn_ablations.NEW:
+        out.setdefault(
+            variant.name, {seed: accuracy(value + noise[seed]) for seed in neurn_ablations.SEEDS}
+        )
+    return out
+
+
+def decide(results):
+    _, tested = dg_baselines.tests_table(results, TARGETS, neurn_ablations.EXPLORATORY)
+    return neurn_ablations.better_settings(results, tested), neurn_ablations.settings_decision(
+        results, tested
+    )
+
+
+BASE = {
+    "ERM": {0: accuracy(0.58), 1: accuracy(0.59), 2: accuracy(0.58)},
+    "NeuRN (k=3)": {0: accuracy(0.70), 1: accuracy(0.72), 2: accuracy(0.69)},
+    "NeuRN (k=5)": {0: accuracy(0.65), 1: accuracy(0.66), 2: accuracy(0.66)},
+}
+
+
+def test_the_other_defaults_wait_for_every_seed():
+    results = {**BASE, "NeuRN (k=3, luminance)": {0: accuracy(0.95)}}
+    better, text = decide(results)
+    assert better == []
+    assert text.startswith("Not decided yet (")
+    assert "NeuRN (k=3, luminance)" in text and "`color='rgb'`" in text
+
+
+def test_a_setting_within_seed_noise_leaves_the_defaults_the_papers():
+    seeds = {"NeuRN (k=3, max per channel)": {0: accuracy(0.72), 1: accuracy(0.70),
+                                              2: accuracy(0.71)}}  # fmt: skip
+    better, text = decide(complete({**BASE, **seeds}, 0.69))
+    assert better == []
+    assert text.startswith("No other setting beats NeuRN (k=3)")
+    assert "the largest difference: NeuRN (k=3, max per channel)" in text
+    assert "`normalize_over='image'`" in text and "`padding='reflect'`" in text
+
+
+def test_a_setting_far_ahead_on_every_seed_is_named():
+    ahead = {"NeuRN (k=3, zeros)": {0: accuracy(0.897), 1: accuracy(0.921), 2: accuracy(0.889)}}
+    better, text = decide(complete({**BASE, **ahead}, 0.60))
+    assert [v.name for v in better] == ["NeuRN (k=3, zeros)"]
+    assert text.startswith("Better than NeuRN (k=3) after the Holm correction: NeuRN (k=3, zeros)")
+
+
+def test_the_layer_defaults_follow_the_committed_evidence_on_the_other_settings(real_data_file):
+    import inspect
+
+    from neurn_keras.layers import NeuRN
+
+    for name in ("usps.npz", "mnist_m.npz"):
+        real_data_file(name)
+    targets = dg_baselines.present_targets()
+    results = neurn_ablations.results_by_variant(targets)
+    _, tested = dg_baselines.tests_table(results, targets, neurn_ablations.EXPLORATORY)
+    layer = inspect.signature(NeuRN).parameters
+    defaults = neurn_ablations.setting_defaults()
+    for key, value in defaults.items():
+        if key in layer:  # inner_neurn belongs to the run, not to the layer
+            assert layer[key].default == value, key
+    for variant in neurn_ablations.better_settings(results, tested):
+        for key, value in variant.changes.items():
+            assert defaults[key] == value, f"{variant.name} beats k=3 but is not the default"
