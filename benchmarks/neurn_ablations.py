@@ -16,7 +16,9 @@ cell, kept in ``docs/results/neurn_ablations/``. The page comes from those files
 
 The primary comparison, tested on its own, decides the layer's default window: NeuRN
 k=3 against k=5 (the default), on the average over the targets. Every other variant is
-compared with ERM and with NeuRN k=3, Holm-corrected together as exploratory.
+compared with ERM and with NeuRN k=3, Holm-corrected together as exploratory; the other
+defaults (the paper's padding, maximum, colour and placement) stay unless a variant beats
+k=3 there.
 
     python -m benchmarks.neurn_ablations                  # run the missing cells, the page
     python -m benchmarks.neurn_ablations --report-only --update-readme
