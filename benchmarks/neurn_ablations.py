@@ -313,8 +313,9 @@ def better_settings(results, tested) -> list[Variant]:
     ]
 
 
-def settings_decision(results, tested) -> str:
-    """What the tests against NeuRN (k=3) say of the defaults other than the window."""
+def settings_decision(results, tested, brief: bool = False) -> str:
+    """What the tests against NeuRN (k=3) say of the defaults other than the window
+    (``brief``: one clause, for the README)."""
     shown = ", ".join(f"`{key}={value!r}`" for key, value in setting_defaults().items())
     rows = [v for v in NEW if "kernel_size" not in v.changes]
     waiting = [v.name for v in rows if v.name in incomplete_variants(results)]
@@ -332,11 +333,17 @@ def settings_decision(results, tested) -> str:
             f"supports changing that default; the defaults are {shown}."
         )
     (d, p), name = max(zip(against, (v.name for v in rows), strict=True))
+    if brief:
+        return (
+            "No other setting beats NeuRN (k=3) after the Holm correction, so the other "
+            "defaults stay the paper's."
+        )
     return (
         f"No other setting beats NeuRN (k=3) after the Holm correction (the largest "
-        f"difference: {name}, {d:+.2f} points on the average, Holm p = {p:.3f}; three seeds "
-        f"and {len(tested)} tests), so the defaults stay the paper's: {shown}. A difference "
-        "that small may be real; these runs cannot tell it from seed noise."
+        f"difference: {name}, {d:+.2f} points on the average, Holm p = {p:.3f}; "
+        f"{len(SEEDS)} seeds, {len(tested)} tests), so the defaults stay the paper's: {shown}. "
+        f"Differences of this size may be real; {len(SEEDS)} seeds cannot tell them from "
+        "seed noise."
     )
 
 
@@ -395,7 +402,8 @@ def report(targets, update_readme: bool) -> None:
         summary = (
             f"**NeuRN's settings** ({runs} of {expected} runs, "
             "[docs/results/neurn_ablations.md](docs/results/neurn_ablations.md)): "
-            f"{best}{default_decision(primary)} {settings_decision(results, tested)}"
+            f"{best}{default_decision(primary)} "
+            f"{settings_decision(results, tested, brief=True)}"
         )
         replace_readme_section("neurn-ablations", summary)
 
