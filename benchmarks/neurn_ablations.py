@@ -103,22 +103,51 @@ def configs(targets: tuple[str, ...], variants=NEW, seeds=SEEDS):
     ]
 
 
-def results_by_variant(targets) -> dict[str, dict[int, dict]]:
-    """``{variant: {seed: accuracy by target}}`` from this page's cells and dg_baselines'."""
-    finished = CellStore(CELLS).load() + CellStore(dg_baselines.CELLS).load()
+def records_by_variant(targets, stores=(CELLS, dg_baselines.CELLS)) -> dict[str, dict]:
+    """``{variant: {seed: RunRecord}}`` from the cells in ``stores`` (protocol runs only)."""
     by_tag = {}
     for variant in VARIANTS:
         config = configs(targets, (variant,), seeds=(0,))[0]
         by_tag[config.method().tag()] = variant.name
-    out: dict[str, dict[int, dict]] = {}
-    for item in finished:
-        record = item.record
-        if record.protocol != "digits10k" or record.protocol_deviations:
-            continue
-        name = by_tag.get(record.method().tag())
-        if name is not None:
-            out.setdefault(name, {})[record.seed] = record.accuracy
+    out: dict[str, dict] = {}
+    for store in stores:
+        for item in CellStore(store).load():
+            record = item.record
+            if record.protocol != "digits10k" or record.protocol_deviations:
+                continue
+            name = by_tag.get(record.method().tag())
+            if name is not None:
+                out.setdefault(name, {})[record.seed] = record
     return out
+
+
+def results_by_variant(targets) -> dict[str, dict[int, dict]]:
+    """``{variant: {seed: accuracy by target}}`` from this page's cells and dg_baselines'."""
+    return {
+        name: {seed: record.accuracy for seed, record in seeds.items()}
+        for name, seeds in records_by_variant(targets).items()
+    }
+
+
+def timing(targets) -> str:
+    """How long this page's own runs took, from their records."""
+    runs = records_by_variant(targets, stores=(CELLS,))
+    if not runs:
+        return "No run of this page yet."
+    minutes = {name: [r.wall_seconds / 60 for r in seeds.values()] for name, seeds in runs.items()}
+    every = [m for values in minutes.values() for m in values]
+    table = markdown_table(
+        ["variant", "runs", "minutes per run (mean)", "range"],
+        [[v.name, len(minutes[v.name]), f"{statistics.fmean(minutes[v.name]):.1f}",
+          f"{min(minutes[v.name]):.1f} to {max(minutes[v.name]):.1f}"]
+         for v in NEW if v.name in minutes],
+    )  # fmt: skip
+    return (
+        f"This page's {len(every)} runs took {sum(every) / 60:.1f} hours of wall time in all "
+        "(by their records), on 2 CPU cores that other work shared (mostly two runs at a "
+        "time, so minutes vary with the load). The slowest are the runs with a second NeuRN "
+        "inside DigitNet, where it works on 64 feature maps instead of 3 channels.\n\n" + table
+    )
 
 
 def results_table(results, targets) -> str:
@@ -375,6 +404,7 @@ def report(targets, update_readme: bool) -> None:
             + default_decision(primary)
             + "\n\n"
             + settings_decision(results, tested),
+            "## Time\n\n" + timing(targets),
             "## Paired tests (exploratory)\n\nEvery NeuRN variant against ERM and against "
             "NeuRN (k=3), per target and on the average; paired t-tests over seeds, "
             f"Holm-corrected over every test of this table (* p < {ALPHA:g}). The primary "
