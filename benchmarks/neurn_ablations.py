@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from benchmarks import dg_baselines
 from benchmarks._grid import CellStore, add_grid_options, run_grid
@@ -80,6 +80,8 @@ VARIANTS = (
     Variant("NeuRN (k=3) + again after conv1", "inner", {"inner_neurn": True}),
 )
 NEW = tuple(v for v in VARIANTS if v.measured_in == "here")
+SETTING_ROWS = tuple(v for v in NEW if "kernel_size" not in v.changes)
+"""The rows that vary a setting other than the window (padding, maximum, colour, place)."""
 PRIMARY = ("NeuRN (k=3)", "NeuRN (k=5)")
 """The primary comparison: is k=3 better than the layer's default k=5 (on the average)?"""
 EXPLORATORY = tuple(
@@ -103,38 +105,45 @@ def configs(targets: tuple[str, ...], variants=NEW, seeds=SEEDS):
     ]
 
 
-def records_by_variant(targets, stores=(CELLS, dg_baselines.CELLS)) -> dict[str, dict]:
-    """``{variant: {seed: RunRecord}}`` from the cells in ``stores`` (protocol runs only)."""
+def records_by_variant(targets) -> dict[str, dict]:
+    """``{variant: {seed: RunRecord}}`` from this page's cells and dg_baselines'."""
     by_tag = {}
     for variant in VARIANTS:
         config = configs(targets, (variant,), seeds=(0,))[0]
         by_tag[config.method().tag()] = variant.name
     out: dict[str, dict] = {}
-    for store in stores:
-        for item in CellStore(store).load():
-            record = item.record
-            if record.protocol != "digits10k" or record.protocol_deviations:
-                continue
-            name = by_tag.get(record.method().tag())
-            if name is not None:
-                out.setdefault(name, {})[record.seed] = record
+    for item in CellStore(CELLS).load() + CellStore(dg_baselines.CELLS).load():
+        record = item.record
+        if record.protocol != "digits10k" or record.protocol_deviations:
+            continue
+        name = by_tag.get(record.method().tag())
+        if name is not None:
+            out.setdefault(name, {})[record.seed] = record
     return out
+
+
+def accuracies(records) -> dict[str, dict[int, dict]]:
+    """``{variant: {seed: accuracy by target}}`` from ``records_by_variant``'s records."""
+    return {
+        name: {seed: record.accuracy for seed, record in seeds.items()}
+        for name, seeds in records.items()
+    }
 
 
 def results_by_variant(targets) -> dict[str, dict[int, dict]]:
     """``{variant: {seed: accuracy by target}}`` from this page's cells and dg_baselines'."""
-    return {
-        name: {seed: record.accuracy for seed, record in seeds.items()}
-        for name, seeds in records_by_variant(targets).items()
+    return accuracies(records_by_variant(targets))
+
+
+def timing(records) -> str:
+    """How long this page's own runs (the rows measured here) took, from their records."""
+    minutes = {
+        v.name: [r.wall_seconds / 60 for r in records[v.name].values()]
+        for v in NEW
+        if records.get(v.name)
     }
-
-
-def timing(targets) -> str:
-    """How long this page's own runs took, from their records."""
-    runs = records_by_variant(targets, stores=(CELLS,))
-    if not runs:
+    if not minutes:
         return "No run of this page yet."
-    minutes = {name: [r.wall_seconds / 60 for r in seeds.values()] for name, seeds in runs.items()}
     every = [m for values in minutes.values() for m in values]
     table = markdown_table(
         ["variant", "runs", "minutes per run (mean)", "range"],
@@ -241,15 +250,11 @@ def verdict(results, targets, tested, primary) -> str:
         else:
             text += f", {best_margin(best, tested)}."
         lines.append(text)
-    against_reference = [
-        (c.label, 100 * c.mean_difference, p, len(c.seeds))
-        for c, p in tested
-        if c.baseline_label == REFERENCE and c.transfer[1] == "average"
-    ]
-    if against_reference:
+    on_average = averages_against_reference(tested)
+    if on_average:
         listed = "; ".join(
-            f"{name} {d:+.2f} ({significance_note(p, seeds)})"
-            for name, d, p, seeds in against_reference
+            f"{c.label} {100 * c.mean_difference:+.2f} ({significance_note(p, len(c.seeds))})"
+            for c, p in on_average
         )
         lines.append(
             f"- Each variant minus NeuRN (k=3) on the same seeds, points on the average: {listed}."
@@ -276,7 +281,7 @@ def evidence_for_k3(primary) -> bool | None:
     if primary is None or primary[1] is None:
         return None
     comparison, p = primary
-    return p < ALPHA and comparison.mean_difference > 0
+    return beats(comparison.mean_difference, p)
 
 
 def default_decision(primary) -> str:
@@ -307,20 +312,25 @@ def default_decision(primary) -> str:
 
 
 def setting_defaults() -> dict:
-    """The run defaults of the settings the non-window rows vary (the paper's choices)."""
-    import dataclasses
-
+    """The run defaults of the settings ``SETTING_ROWS`` vary (the paper's choices)."""
     from neurn_keras.training import RunConfig
 
-    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    varied = {key for v in NEW for key in v.changes if key != "kernel_size"}
-    return {key: defaults[key] for key in sorted(varied)}
+    defaults = {f.name: f.default for f in fields(RunConfig)}
+    return {key: defaults[key] for key in sorted({k for v in SETTING_ROWS for k in v.changes})}
+
+
+def averages_against_reference(tested) -> list:
+    """The tests of ``tested`` (``(comparison, Holm p)``) of a row against NeuRN (k=3) on
+    the average over the targets."""
+    return [
+        (c, p) for c, p in tested if c.baseline_label == REFERENCE and c.transfer[1] == "average"
+    ]
 
 
 def against_reference(name: str, tested) -> tuple[float, float | None]:
     """``name`` minus NeuRN (k=3) on the average (points) and its Holm-corrected p."""
-    for c, p in tested:
-        if c.label == name and c.baseline_label == REFERENCE and c.transfer[1] == "average":
+    for c, p in averages_against_reference(tested):
+        if c.label == name:
             return 100 * c.mean_difference, p
     raise KeyError(f"{name} is not tested against {REFERENCE}")
 
@@ -335,10 +345,8 @@ def better_settings(results, tested) -> list[Variant]:
     waiting = set(incomplete_variants(results))
     return [
         v
-        for v in NEW
-        if "kernel_size" not in v.changes
-        and v.name not in waiting
-        and beats(*against_reference(v.name, tested))
+        for v in SETTING_ROWS
+        if v.name not in waiting and beats(*against_reference(v.name, tested))
     ]
 
 
@@ -346,27 +354,29 @@ def settings_decision(results, tested, brief: bool = False) -> str:
     """What the tests against NeuRN (k=3) say of the defaults other than the window
     (``brief``: one clause, for the README)."""
     shown = ", ".join(f"`{key}={value!r}`" for key, value in setting_defaults().items())
-    rows = [v for v in NEW if "kernel_size" not in v.changes]
-    waiting = [v.name for v in rows if v.name in incomplete_variants(results)]
+    incomplete = set(incomplete_variants(results))
+    waiting = [v.name for v in SETTING_ROWS if v.name in incomplete]
     if waiting:
         return (
             f"Not decided yet ({', '.join(waiting)}: not on every seed); the defaults stay "
             f"the paper's: {shown}."
         )
-    against = [against_reference(v.name, tested) for v in rows]
-    better = [(v.name, d, p) for v, (d, p) in zip(rows, against, strict=True) if beats(d, p)]
+    better = better_settings(results, tested)
     if better:
-        listed = "; ".join(f"{name} {d:+.2f} points (Holm p = {p:.3f})" for name, d, p in better)
+        margins = {v.name: against_reference(v.name, tested) for v in better}
+        listed = "; ".join(
+            f"{name} {d:+.2f} points (Holm p = {p:.3f})" for name, (d, p) in margins.items()
+        )
         return (
             f"Better than NeuRN (k=3) after the Holm correction: {listed}. The evidence "
             f"supports changing that default; the defaults are {shown}."
         )
-    (d, p), name = max(zip(against, (v.name for v in rows), strict=True))
     if brief:
         return (
             "No other setting beats NeuRN (k=3) after the Holm correction, so the other "
             "defaults stay the paper's."
         )
+    (d, p), name = max((against_reference(v.name, tested), v.name) for v in SETTING_ROWS)
     return (
         f"No other setting beats NeuRN (k=3) after the Holm correction (the largest "
         f"difference: {name}, {d:+.2f} points on the average, Holm p = {p:.3f}; "
@@ -377,7 +387,8 @@ def settings_decision(results, tested, brief: bool = False) -> str:
 
 
 def report(targets, update_readme: bool) -> None:
-    results = results_by_variant(targets)
+    records = records_by_variant(targets)
+    results = accuracies(records)
     runs = sum(len(seeds) for seeds in results.values())
     expected = len(VARIANTS) * len(SEEDS)
     primary = primary_test(results, targets)
@@ -404,7 +415,7 @@ def report(targets, update_readme: bool) -> None:
             + default_decision(primary)
             + "\n\n"
             + settings_decision(results, tested),
-            "## Time\n\n" + timing(targets),
+            "## Time\n\n" + timing(records),
             "## Paired tests (exploratory)\n\nEvery NeuRN variant against ERM and against "
             "NeuRN (k=3), per target and on the average; paired t-tests over seeds, "
             f"Holm-corrected over every test of this table (* p < {ALPHA:g}). The primary "
