@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-AUGMENT_LABELS = {"randconv": "RandConv", "prorandconv": "Pro-RandConv"}
+from neurn_keras.layer_options import AUGMENTS, INPUT_NORMS
+
+AUGMENT_LABELS = {name: stage.label for name, stage in AUGMENTS.items()}
 NEURN_DEFAULTS = {"normalize_over": "image", "color": "rgb"}
 """The paper's NeuRN: a method states these only where it differs."""
-NORM_LABELS = {"lcn": "LCN", "none": ""}
+NORM_LABELS = {name: stage.label for name, stage in INPUT_NORMS.items()}
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,9 @@ class Method:
     """An input pipeline in front of a backbone.
 
     Attributes:
-        augment: ``"none"``, ``"randconv"`` or ``"prorandconv"``.
+        augment: a name of ``layer_options.AUGMENTS`` (``"none"``, ``"randconv"``, ...).
         consistency: the weight of RandConv's consistency loss (0: none).
-        input_norm: ``"neurn"``, ``"lcn"`` or ``"none"``.
+        input_norm: a name of ``layer_options.INPUT_NORMS`` (``"neurn"``, ``"none"``, ...).
         kernel_size: NeuRN's window size (None without NeuRN).
         padding: NeuRN's padding (None without NeuRN).
         augment_after_norm: the augmentation comes after NeuRN.

@@ -60,3 +60,50 @@ def neurn_settings(model) -> dict | None:
         return None
     config = layer.get_config()
     return {key: config[key] for key in NEURN_SETTINGS if key in config}
+
+
+PYTORCH_INITIALIZATION = "pytorch"
+KERAS_INITIALIZATION = "keras"
+PREPROCESS_LAYER = "preprocess"
+"""The layer that maps the pixels (or a [0, 1] normalization) to what the backbone takes."""
+RANGES = {"tf": [-1.0, 1.0], "unit": [0.0, 1.0], "pixels": [0.0, 255.0]}
+"""The backbone's input range for a full-scale image, by ``BackbonePreprocessing`` mode
+(``caffe`` and ``torch`` subtract ImageNet statistics: no fixed range)."""
+
+
+def initialization(model) -> str | None:
+    """How the model's first weighted layer was initialized: ``"pytorch"`` (uniform
+    ±1/√fan_in, PyTorch's default, which DigitNet takes), ``"keras"`` (Glorot uniform,
+    Keras's default) or the initializer's class name; None without one."""
+    for _, layer in walk_layers(model):
+        found = getattr(layer, "kernel_initializer", None)
+        if found is None or not getattr(layer, "weights", None):
+            continue
+        config = found.get_config() if hasattr(found, "get_config") else {}
+        if type(found).__name__ == "VarianceScaling" and (
+            config.get("mode"),
+            config.get("distribution"),
+            round(float(config.get("scale", 0)), 6),
+        ) == ("fan_in", "uniform", round(1 / 3, 6)):
+            return PYTORCH_INITIALIZATION
+        if type(found).__name__ == "GlorotUniform":
+            return KERAS_INITIALIZATION
+        return type(found).__name__
+    return None
+
+
+def backbone_input(model) -> dict:
+    """What the backbone is fed and how it started, for the run record: the
+    ``preprocessing`` mode (or ``"rescaling"``), the ``input_range`` of a full-scale image
+    after it (None where it subtracts ImageNet statistics) and the ``initialization``."""
+    layer = next((item for path, item in walk_layers(model) if path == PREPROCESS_LAYER), None)
+    settings: dict = {"preprocessing": None, "input_range": None}
+    if layer is not None:
+        config = layer.get_config()
+        if "mode" in config:  # BackbonePreprocessing
+            settings = {"preprocessing": config["mode"], "input_range": RANGES.get(config["mode"])}
+        elif "scale" in config:  # keras.layers.Rescaling
+            scale, offset = float(config["scale"]), float(config.get("offset", 0.0))
+            ends = sorted([offset, 255.0 * scale + offset])
+            settings = {"preprocessing": "rescaling", "input_range": [round(v, 6) for v in ends]}
+    return {**settings, "initialization": initialization(model)}

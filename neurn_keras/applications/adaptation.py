@@ -4,15 +4,18 @@ The chain, in this order (each step only where it applies):
 
 1. ``GrayToRGB``: 1 channel to 3, for backbones that take RGB.
 2. ``keras.layers.Resizing`` (bilinear): up to the backbone's minimum input size.
-3. An augmentation (named ``"augment"``: ``RandConv``, ``ProRandConv``), in training
-   only, on raw pixels, returning raw-pixel-scale values.
-4. The input normalization: ``NeuRN`` (named ``"neurn"``, output in [0, 1]) or
-   ``LocalContrastNormalization`` (named ``"lcn"``, zero-mean, unit-scale output).
-   With ``augment_after_norm``, steps 3 and 4 swap: NeuRN's output, scaled to 0..255
-   (``"neurn_to_pixels"``), is what the augmentation draws on.
+3. An augmentation (named ``"augment"``: ``RandConv``, ``ProRandConv``,
+   ``PolarityInversion``), in training only, on raw pixels, returning raw-pixel-scale
+   values.
+4. The input normalization (``layer_options.INPUT_NORMS``): ``NeuRN`` (named
+   ``"neurn"``, output in [0, 1]), ``LocalContrastNormalization`` (named ``"lcn"``,
+   zero-mean, unit-scale output) or one of the controls of ``layers.controls`` (named
+   after its ``input_norm``). With ``augment_after_norm``, steps 3 and 4 swap: NeuRN's
+   output, scaled to 0..255 (``"neurn_to_pixels"``), is what the augmentation draws on.
 5. ``BackbonePreprocessing``: the backbone's own preprocessing, told whether its input
-   is NeuRN's [0, 1] output or raw 0..255 pixels. After LCN, whose output is already
-   normalized, there is none.
+   is on a [0, 1] scale (NeuRN's output, a control's of ``output="unit"``) or raw 0..255
+   pixels. After a normalization whose output is already normalized (LCN,
+   per-image standardization), there is none.
 
 Every step is linear in the pixels or invariant to x -> 255 - x, so a model with NeuRN
 (reflect padding) gives the same output for an image and its inverse.
@@ -25,8 +28,10 @@ from collections.abc import Mapping
 import keras
 from keras import ops
 
+from neurn_keras import layers as image_layers
 from neurn_keras.errors import InvalidTypeError, InvalidValueError
-from neurn_keras.layers import LocalContrastNormalization, NeuRN, ProRandConv, RandConv
+from neurn_keras.layer_options import AUGMENTS, INPUT_NORMS
+from neurn_keras.layers import NeuRN
 
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "unit", "pixels")
 """What each mode does to 0..255 pixels.
@@ -110,8 +115,17 @@ class BackbonePreprocessing(keras.layers.Layer):
         return config
 
 
-INPUT_NORMS = ("neurn", "lcn", "none")
-AUGMENTATIONS = {"randconv": RandConv, "prorandconv": ProRandConv}
+AUGMENTATIONS = {
+    name: getattr(image_layers, stage.layer) for name, stage in AUGMENTS.items() if stage.layer
+}
+"""The augmentation layers by ``augment`` name (``layer_options.AUGMENTS``)."""
+NORMALIZATIONS = {
+    name: getattr(image_layers, stage.layer)
+    for name, stage in INPUT_NORMS.items()
+    if stage.layer and name != "neurn"
+}
+"""The input normalizations other than NeuRN, by ``input_norm`` name
+(``layer_options.INPUT_NORMS``)."""
 
 
 def neurn_arguments(neurn) -> dict | None:
@@ -190,7 +204,8 @@ def adapt_inputs(
 ):
     """Applies the adaptation chain to a symbolic (batch, H, W, 1 or 3) tensor of pixels.
 
-    ``input_norm`` is ``"neurn"`` (with ``neurn_kwargs``), ``"lcn"`` or ``"none"``;
+    ``input_norm`` is ``"neurn"`` (with ``neurn_kwargs``), ``"none"`` or another name of
+    ``layer_options.INPUT_NORMS`` (a layer named after it);
     ``augment_after_norm`` (NeuRN and an augmentation only) puts the augmentation after
     NeuRN instead of on the raw pixels.
     Returns the tensor to feed the backbone, of shape (batch, H', W', 3).
@@ -209,8 +224,11 @@ def adapt_inputs(
         x = keras.layers.Resizing(*target, interpolation="bilinear", name="resize")(x)
     if augment is not None and not augment_after_norm:
         x = augment(x)
-    if input_norm == "lcn":
-        return LocalContrastNormalization(name="lcn")(x)
+    if input_norm in NORMALIZATIONS:
+        x = NORMALIZATIONS[input_norm](name=input_norm)(x)
+        if INPUT_NORMS[input_norm].output == "normalized":
+            return x
+        return BackbonePreprocessing(preprocessing, input_max=1.0, name="preprocess")(x)
     if neurn_kwargs is not None:
         x = NeuRN(name="neurn", **neurn_kwargs)(x)
         if augment_after_norm:

@@ -157,11 +157,13 @@ Args:
     neurn: ``True`` (NeuRN with its defaults; the default unless ``input_norm`` says
         otherwise), ``False`` (no NeuRN) or a dict of NeuRN arguments, e.g.
         ``{{"kernel_size": 7, "padding": "zeros"}}``. NeuRN adds no weights.
-    input_norm: ``"neurn"``, ``"lcn"`` (``LocalContrastNormalization``, after which the
-        backbone's preprocessing is skipped: its output is normalized already) or
-        ``"none"``; None: as ``neurn`` says.
+    input_norm: ``"neurn"``, ``"none"``, or a control or baseline of
+        ``layer_options.INPUT_NORMS``: ``"lcn"`` (``LocalContrastNormalization``),
+        ``"standardize"``, ``"minmax"``, ``"sobel"``, ``"localstd"`` (a normalization
+        whose output is normalized already skips the backbone's preprocessing);
+        None: as ``neurn`` says.
     augment: a training-only augmentation on the raw pixels, before the input
-        normalization: ``"randconv"``, ``"prorandconv"``, or a dict such as
+        normalization: ``"randconv"``, ``"prorandconv"``, ``"polarity"``, or a dict such as
         ``{{"name": "randconv", "seed": 1}}`` with the layer's arguments (layer
         ``"augment"``). Identity at inference.
     augment_after_norm: put the augmentation after NeuRN (on its output scaled to

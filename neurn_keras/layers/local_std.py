@@ -354,15 +354,14 @@ def neurn_moments(
 # --- any size, op by op -------------------------------------------------------------------
 
 
-def neurn_moments_pooled(
-    x, kernel_size: int, padding: str = "reflect", normalize_over: str = "image"
-):
-    """NeuRN by average pooling over a padded copy: any size, few library calls.
+def local_std_pooled(x, kernel_size: int, padding: str = "reflect"):
+    """σ of every k×k window (stride 1) by average pooling over a padded copy: any size,
+    few library calls, the same scale as ``x``.
 
     For spatial sizes unknown at trace time, and for backends that run op by op
     (PyTorch), where one pooling call per axis beats k slices. ``x`` is a float tensor;
-    each image channel is centred on the midpoint of its range. ``normalize_over`` as
-    in :func:`normalize_per_image`.
+    each image channel is centred on the midpoint of its range (which leaves σ unchanged
+    and keeps ``E[x²] − E[x]²`` from cancelling in float32).
     """
     pad = kernel_size // 2
     if pad == 0:
@@ -379,4 +378,12 @@ def neurn_moments_pooled(
         return ops.average_pool(along_h, (1, kernel_size), strides=1, padding="valid")
 
     mean, mean_square = window_mean(centred), window_mean(centred * centred)
-    return normalize_per_image(standard_deviation(mean_square - mean * mean), normalize_over)
+    return standard_deviation(mean_square - mean * mean)
+
+
+def neurn_moments_pooled(
+    x, kernel_size: int, padding: str = "reflect", normalize_over: str = "image"
+):
+    """NeuRN by average pooling (:func:`local_std_pooled`), σ over its image's maximum
+    (``normalize_over`` as in :func:`normalize_per_image`)."""
+    return normalize_per_image(local_std_pooled(x, kernel_size, padding), normalize_over)

@@ -8,18 +8,17 @@ import keras
 from keras import ops
 
 from neurn_keras.layer_options import PADDINGS
-from neurn_keras.layers.local_std import pad_spatial
-from neurn_keras.layers.randconv import (
+from neurn_keras.layers.checks import (
     check_bool,
     check_choice,
     check_images,
     check_int,
     check_number,
     check_seed,
-    to_pixel_range,
-    to_unit_range,
     work_dtype,
 )
+from neurn_keras.layers.local_std import pad_spatial
+from neurn_keras.layers.randconv import to_pixel_range, to_unit_range
 
 SMALLEST_SIGMA = 1e-3  # ε of the paper's U(ε, ·) draws
 VARIANCE_EPSILON = 1e-5  # added to the variance in the standardization

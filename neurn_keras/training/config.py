@@ -19,6 +19,7 @@ from pathlib import Path
 
 from neurn_keras.errors import ArgumentError, ModelFileError
 from neurn_keras.files import is_keras_archive, sha256_file
+from neurn_keras.layer_options import AUGMENTS as AUGMENT_STAGES
 from neurn_keras.layer_options import (
     COLORS,
     DEFAULT_KERNEL_SIZE,
@@ -26,17 +27,19 @@ from neurn_keras.layer_options import (
     PADDINGS,
     is_odd_size,
 )
+from neurn_keras.layer_options import INPUT_NORMS as INPUT_NORM_STAGES
 from neurn_keras.methods import Method
 from neurn_keras.training import command_line
 from neurn_keras.training.protocols import PROTOCOLS
 
 CIFAR27 = "cifar27"
-INPUT_NORMS = ("neurn", "lcn", "none")
+INPUT_NORMS = tuple(INPUT_NORM_STAGES)
 """What sits on the raw pixels in front of the backbone: NeuRN, local contrast
-normalization (Jarrett et al. 2009), or nothing."""
-AUGMENTS = ("none", "randconv", "prorandconv")
+normalization (Jarrett et al. 2009), a one-line control, or nothing
+(``layer_options.INPUT_NORMS``)."""
+AUGMENTS = tuple(AUGMENT_STAGES)
 """Training-only augmentation of the raw pixels, before the input normalization (after
-NeuRN with ``augment_after_norm``)."""
+NeuRN with ``augment_after_norm``; ``layer_options.AUGMENTS``)."""
 OPTIMIZERS = ("adam", "sgd")
 """``adam`` (Keras's Adam) or ``sgd`` (SGD with ``momentum``)."""
 LR_SCHEDULES = ("constant", "cosine")
@@ -113,8 +116,8 @@ class RunConfig:
     input_norm: str = _field(
         "neurn",
         "model",
-        "in front of the backbone, on the raw pixels: NeuRN, local contrast normalization "
-        "(lcn) or nothing",
+        "in front of the backbone, on the raw pixels: "
+        + "; ".join(f"{s.name}: {s.label or 'nothing'}" for s in INPUT_NORM_STAGES.values()),
         choices=INPUT_NORMS,
     )
     kernel_size: int = _field(DEFAULT_KERNEL_SIZE, "model", "NeuRN window size, odd", metavar="K")
@@ -141,7 +144,8 @@ class RunConfig:
         "none",
         "model",
         "training-only augmentation of the raw pixels, before the input normalization: "
-        "RandConv (Xu et al. 2021) or Pro-RandConv (Choi et al. 2023)",
+        "RandConv (Xu et al. 2021), Pro-RandConv (Choi et al. 2023) or random polarity "
+        "inversion (255 - x for half of the images)",
         choices=AUGMENTS,
     )
     augment_after_norm: bool = _field(

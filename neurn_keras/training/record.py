@@ -84,6 +84,10 @@ class RunRecord:
     eval_images_padded: dict = field(default_factory=dict)
     """Per evaluated set (``validation`` and each test domain), the weight-0 images that
     padded its last batch to a multiple of the devices (empty on one device)."""
+    backbone_input: dict = field(default_factory=dict)
+    """What the backbone was fed and how it started (``model_parts.backbone_input``): the
+    preprocessing mode, the input range of a full-scale image and the initialization
+    (DigitNet's changed on 2026-12-01: records made before then say so here)."""
     schema_version: int = SCHEMA_VERSION
     path: str | None = field(default=None, compare=False)
     """The run directory it was read from (not stored in the file)."""

@@ -409,6 +409,7 @@ def make_record(context: RunContext, model, evaluation: Evaluation, replicas: in
         input_norm=config.input_norm,
         neurn=config.neurn,
         neurn_config=model_parts.neurn_settings(model),
+        backbone_input=model_parts.backbone_input(model),
         augment=config.augment,
         augment_after_norm=config.augment_after_norm,
         consistency=config.consistency,
