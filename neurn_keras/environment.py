@@ -174,7 +174,47 @@ def versions() -> dict[str, str]:
     if package:
         with contextlib.suppress(metadata.PackageNotFoundError):
             found[package] = metadata.version(package)
+    commit = source_commit()
+    if commit:
+        found["neurn_keras_commit"] = commit
     return found
+
+
+def source_commit() -> str | None:
+    """The git commit of the package's checkout (``+changes`` where its tracked files
+    differ from it), or None outside a git checkout: which code made a record."""
+    import subprocess
+
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(checkout), "rev-parse", "--short=10", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        changed = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(checkout),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "neurn_keras",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if changed else "")
 
 
 def seed_everything(seed: int) -> None:

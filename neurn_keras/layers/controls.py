@@ -152,6 +152,8 @@ class SobelMagnitude(_ImageLayer):
         channels = x.shape[-1]
         sobel_x = ops.convert_to_tensor(SOBEL_X, x.dtype)
         kernels = [ops.transpose(sobel_x), sobel_x]  # vertical, then horizontal derivative
+        if self.padding == "reflect":  # exact zeros for a constant image; no effect else
+            x = centred_on_range(x)
         padded = pad_spatial(x, 1, self.padding)
         squares = 0.0
         for kernel in kernels:
