@@ -57,8 +57,50 @@ def quiet_tensorflow_import():
         os.close(saved)
 
 
+BACKEND_PACKAGES = {
+    "tensorflow": ("tensorflow", "pip install tensorflow"),
+    "jax": ("jax", "pip install jax"),
+    "torch": ("torch", "pip install torch"),
+}
+"""The package each Keras backend imports, and the command that installs it."""
+
+
+def requested_backend() -> str:
+    """The Keras backend this process will load: ``$KERAS_BACKEND``, else the ``backend``
+    of Keras's config file (``$KERAS_HOME/keras.json``, ``~/.keras/keras.json``), else
+    TensorFlow (Keras's default). Reads no Keras."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    import json
+
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as handle:
+            return json.load(handle).get("backend") or "tensorflow"
+    return "tensorflow"
+
+
+def check_backend_installed() -> None:
+    """``MissingDependencyError`` (one line: the install command) when the requested Keras
+    backend's package is not installed, before Keras fails on it with a traceback."""
+    import importlib.util
+
+    backend = requested_backend()
+    package, install = BACKEND_PACKAGES.get(backend, (None, None))
+    if package is not None and "keras" not in sys.modules and not importlib.util.find_spec(package):
+        from neurn_keras.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            f"the Keras backend is {backend} (KERAS_BACKEND), but {package} is not installed: "
+            f"{install}, or choose another backend (KERAS_BACKEND=tensorflow, jax or torch)"
+        )
+
+
 def import_keras():
-    """Keras, its backend loaded quietly, and every custom layer of the package registered."""
+    """Keras, its backend loaded quietly, and every custom layer of the package registered.
+
+    ``MissingDependencyError`` when the requested backend is not installed."""
+    check_backend_installed()
     with quiet_tensorflow_import():
         import keras
 

@@ -2,11 +2,11 @@
 
 * ``NEURN_DATA_DIR`` is where data files are looked for: :func:`resolve_data_dir` gives
   ``data_dir=`` if passed, else ``$NEURN_DATA_DIR``, else ``~/.neurn_keras/data``, always
-  as an absolute path. A relative ``$NEURN_DATA_DIR`` is resolved once, against the
-  current directory when the package first reads it, and written back absolute, so a
-  later change of directory or a child process (a sweep's runs) sees the same folder.
-  The notebooks take it from the repository root instead (``relative_to=".."``: Jupyter
-  runs a notebook in its own folder, ``notebooks/``), as the README's commands do.
+  as an absolute path. A relative ``$NEURN_DATA_DIR`` is resolved once, when the package
+  first reads it: from the current folder if that names a folder, else from the
+  repository root (a notebook runs in ``notebooks/`` while the README's commands count
+  from the root), and written back absolute, so a later change of directory or a child
+  process (a sweep's runs) sees the same folder. Neither: an error naming both.
 * ``NEURN_CACHE_DIR`` is the root of every cache: decoded datasets, downloads (USPS),
   archsim's layer sequences. Unset, it is ``~/.neurn_keras/cache``. :func:`cache_dir`
   resolves it (and a sub-folder) for every module.
@@ -31,13 +31,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
-from neurn_keras.errors import OfflineError
+from neurn_keras.errors import DataNotFoundError, OfflineError
 
 DATA_ENV_VAR = "NEURN_DATA_DIR"
 USER_DATA = Path("~/.neurn_keras/data")
 CACHE_ENV_VAR = "NEURN_CACHE_DIR"
 OFFLINE_ENV_VAR = "NEURN_OFFLINE"
 USER_CACHE = Path("~/.neurn_keras/cache")
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""The checkout the package runs from (for a relative ``$NEURN_DATA_DIR``)."""
 
 T = TypeVar("T")
 
@@ -52,22 +54,47 @@ def resolve_data_dir(
     data_dir: str | os.PathLike | None = None, *, relative_to: str | os.PathLike | None = None
 ) -> Path:
     """The data directory, absolute: ``data_dir``, else ``$NEURN_DATA_DIR``, else
-    ``~/.neurn_keras/data``. It need not exist.
+    ``~/.neurn_keras/data``. It need not exist, except as below.
 
     A relative ``data_dir`` counts from the current directory. A relative
-    ``$NEURN_DATA_DIR`` counts from ``relative_to`` (default: the current directory) the
-    first time it is read; the absolute path is written back to ``os.environ``, so every
-    later call, whatever the current directory, and every child process get the same one.
+    ``$NEURN_DATA_DIR`` counts from the current directory if that names a folder, else
+    from ``relative_to`` (if given), else from the repository root of the package;
+    ``DataNotFoundError`` names every place tried when none does. The absolute path is
+    written back to ``os.environ``, so every later call, whatever the current directory,
+    and every child process get the same one.
     """
     if data_dir is not None:
         return _absolute(data_dir)
     from_env = os.environ.get(DATA_ENV_VAR)
     if not from_env:
         return USER_DATA.expanduser()
-    resolved = _absolute(from_env, relative_to)
+    if Path(from_env).expanduser().is_absolute():
+        resolved = _absolute(from_env)  # missing or not, the loaders say what they miss
+    else:
+        places = _places(from_env, relative_to)
+        resolved = next((path for path, _ in places if path.is_dir()), None)
+        if resolved is None:
+            tried = ", ".join(f"{path} (from {origin})" for path, origin in places)
+            raise DataNotFoundError(
+                f"{DATA_ENV_VAR}={from_env} is a relative path that names no folder: tried "
+                f"{tried}; set it to an absolute path, or one relative to where you run"
+            )
     if str(resolved) != from_env:
         os.environ[DATA_ENV_VAR] = str(resolved)
     return resolved
+
+
+def _places(relative: str, relative_to) -> list[tuple[Path, str]]:
+    """Where a relative ``$NEURN_DATA_DIR`` may be, in the order tried, each with what
+    it counts from (one entry per distinct folder)."""
+    bases = [(None, "the current folder")]
+    if relative_to not in (None, ""):
+        bases.append((relative_to, f"relative_to={relative_to}"))
+    bases.append((REPOSITORY, "the repository root"))
+    found: dict[Path, str] = {}
+    for base, origin in bases:
+        found.setdefault(_absolute(relative, base), origin)
+    return list(found.items())
 
 
 def portable_path(path: str | os.PathLike) -> str:

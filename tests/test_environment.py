@@ -6,13 +6,14 @@ import os
 
 import pytest
 
-from neurn_keras import datasets, neuro
+from neurn_keras import datasets, environment, neuro
 from neurn_keras.environment import DATA_ENV_VAR, resolve_data_dir
-from neurn_keras.errors import MissingFileError
+from neurn_keras.errors import DataNotFoundError, MissingFileError
 
 
 def test_a_relative_variable_is_resolved_once_against_the_current_directory(tmp_path, monkeypatch):
     (tmp_path / "start").mkdir()
+    (tmp_path / "shared" / "data").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "start")
     monkeypatch.setenv(DATA_ENV_VAR, "../shared/data")
     expected = tmp_path / "shared" / "data"
@@ -22,11 +23,44 @@ def test_a_relative_variable_is_resolved_once_against_the_current_directory(tmp_
     assert resolve_data_dir() == expected
 
 
-def test_relative_to_names_where_a_relative_variable_starts(tmp_path, monkeypatch):
+def test_relative_to_is_tried_when_the_current_folder_has_no_such_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(DATA_ENV_VAR, "../shared/data")
     repository = tmp_path / "checkouts" / "neurn_keras"
+    (tmp_path / "checkouts" / "shared" / "data").mkdir(parents=True)
     assert resolve_data_dir(relative_to=repository) == tmp_path / "checkouts" / "shared" / "data"
+
+
+def test_then_the_repository_root(tmp_path, monkeypatch):
+    """From ``notebooks/`` (where Jupyter runs a notebook) a path the README's commands
+    count from the repository root still finds the data."""
+    monkeypatch.setattr(environment, "REPOSITORY", tmp_path / "repo")
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo" / "notebooks")
+    monkeypatch.setenv(DATA_ENV_VAR, "../shared/data")
+    assert resolve_data_dir() == tmp_path / "shared" / "data"
+
+
+def test_the_current_folder_comes_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(environment, "REPOSITORY", tmp_path / "repo")
+    for folder in ("repo/notebooks/data", "repo/data"):
+        (tmp_path / folder).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo" / "notebooks")
+    monkeypatch.setenv(DATA_ENV_VAR, "data")
+    assert resolve_data_dir() == tmp_path / "repo" / "notebooks" / "data"
+
+
+def test_a_relative_variable_that_names_no_folder_names_both_places(tmp_path, monkeypatch):
+    monkeypatch.setattr(environment, "REPOSITORY", tmp_path / "repo")
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo" / "notebooks")
+    monkeypatch.setenv(DATA_ENV_VAR, "../../nowhere")
+    with pytest.raises(DataNotFoundError) as error:
+        resolve_data_dir()
+    message = str(error.value)
+    assert f"{tmp_path / 'nowhere'} (from the current folder)" in message
+    assert f"{tmp_path.parent / 'nowhere'} (from the repository root)" in message
 
 
 def test_an_absolute_variable_and_the_default_are_kept(tmp_path, monkeypatch):

@@ -131,37 +131,44 @@ class RunDirectory:
         """Holds the run directory for this process (created if needed) while inside.
 
         Raises ``RunDirectoryError`` naming the holder when another live process has it;
-        a lock left by a process that died is taken over. The directory is removed on the
-        way out if the run wrote nothing into it.
+        a lock left by a process that died is taken over. On the way out, also after an
+        error, the directory (and any parent folder made for it) is removed if the run
+        wrote nothing into it.
         """
         if fcntl is None:  # no flock (Windows): one process per directory is not enforced
             yield
             return
+        made = [p for p in (self.path, *self.path.parents) if not p.exists()]
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.lock, "a+", encoding="utf-8") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise RunDirectoryError(
-                    f"`output` {self.path} is in use by {holder}; wait for it to finish, "
-                    "or stop it and run the command again to resume"
-                ) from None
-            try:
-                handle.seek(0)
-                handle.truncate()
-                handle.write(
-                    f"process {os.getpid()} ({_command()}, since {time.strftime('%H:%M')})"
-                )
-                handle.flush()
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()  # the file stays while the run is unfinished (see below)
-        if self.is_done():  # a newcomer now finds the run complete before it locks
-            self.lock.unlink(missing_ok=True)
-        self.remove_if_empty()
+        try:
+            with open(self.lock, "a+", encoding="utf-8") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise RunDirectoryError(
+                        f"`output` {self.path} is in use by {holder}; wait for it to finish, "
+                        "or stop it and run the command again to resume"
+                    ) from None
+                try:
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(
+                        f"process {os.getpid()} ({_command()}, since {time.strftime('%H:%M')})"
+                    )
+                    handle.flush()
+                    yield
+                finally:
+                    handle.seek(0)
+                    handle.truncate()  # the file stays while the run is unfinished
+        finally:
+            if self.is_done():  # a newcomer now finds the run complete before it locks
+                self.lock.unlink(missing_ok=True)
+            self.remove_if_empty()
+            for folder in made[1:]:  # the parents made here, innermost first
+                with contextlib.suppress(OSError):  # not empty: another run is in it
+                    folder.rmdir()
 
     def holder(self) -> str | None:
         """Who holds the directory (the lock file's text), or None if no live process does."""

@@ -435,3 +435,37 @@ def test_bad_input_in_a_real_process_prints_no_traceback():
         "one of " + ", ".join(applications.BACKBONES)
     ]  # one line, and none of TensorFlow's start-up lines
     assert result.stdout == ""
+
+
+def test_a_run_that_fails_after_taking_its_folder_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """The data check passes (a file of the right name) but loading fails inside the lock:
+    no folder, no lock, and no parent folder made for it (``runs/`` without --output)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mnist.npz").write_bytes(b"not an npz file")
+    monkeypatch.chdir(tmp_path)
+    line = run_bad([*TINY_ARGV, "--data-dir", str(tmp_path / "data")], capsys)
+    assert "mnist" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_backend_that_is_not_installed_is_one_line(tmp_path):
+    """KERAS_BACKEND names a backend whose package is missing: the install command, exit 2
+    (a package that cannot be imported stands in for it)."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'torch' else real(name, *a)\n"
+    )
+    environment = {
+        **os.environ,
+        "KERAS_BACKEND": "torch",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "neurn_keras.train", "--steps", "1", "--eval-every", "1"],
+        capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install torch" in lines[0], result.stderr[-2000:]
+    assert not (tmp_path / "runs").exists()
