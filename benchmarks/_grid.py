@@ -129,7 +129,10 @@ def run_cells(
         output = runs_dir / cell.cell_name()
         log(f"[{number}/{len(todo)}] {cell.cell_name()}")
         cell_started = time.monotonic()
-        code = run_job(Job(cell.cell_name(), output, train_argv(cell, output, data_dir)))
+        outcome = run_job(Job(cell.cell_name(), output, train_argv(cell, output, data_dir)))
+        code = outcome.code
+        if outcome.retried:
+            log(f"  its process died; started {outcome.attempts} times in all")
         if code == RUNNING_ELSEWHERE:
             log("  skipped: another process runs it (its lock is in the run directory)")
             continue

@@ -11,9 +11,11 @@ from neurn_keras import cli
 from neurn_keras.cli import run_options
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.launchers import (
+    DEFAULT_RETRIES,
     LAUNCHERS,
     RUNNING_ELSEWHERE,
     Job,
+    Outcome,
     launch_local,
     launch_ray,
 )
@@ -100,6 +102,15 @@ def build_parser() -> cli.Parser:
         help="CPUs reserved per Ray task (default 1)",
     )
     launch.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        metavar="N",
+        help="start a cell whose process died (killed by a signal: out of memory, a lost "
+        f"node) again up to N times, resuming from its backup (default {DEFAULT_RETRIES}; "
+        "0: never); a cell that fails on its own is not retried",
+    )
+    launch.add_argument(
         "--dry-run", action="store_true", help="list the cells and their status; run nothing"
     )
     return p
@@ -160,10 +171,13 @@ def main(argv: list[str] | None = None) -> int:
         jobs = []
         for cell in todo:
             output = cell_dir(args.output, cell)
-            jobs.append(Job(cell.cell_name(), output, job_argv(cell, output, args)))
-        outcomes = launch(jobs, args)
+            jobs.append(Job(cell.cell_name(), output, job_argv(cell, output, args), args.retries))
+        outcomes, retried = launch(jobs, args)
         failed = [name for name, outcome in outcomes.items() if outcome == "failed"]
         elsewhere = running + sum(o == "elsewhere" for o in outcomes.values())
+        if retried:
+            listed = ", ".join(f"{name} ({tries} starts)" for name, tries in retried.items())
+            print(f"{len(retried)} cell(s) died and were started again: {listed}")
         if failed:
             print(
                 f"{len(failed)} of {len(jobs)} cells failed: {', '.join(failed)}", file=sys.stderr
@@ -178,17 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     return cli.run_cli(PROG, body, flags=run_options.SWEEP_FLAGS)
 
 
-def launch(jobs: list[Job], args) -> dict[str, str]:
-    """Runs the jobs with the chosen launcher and a progress bar; each job's outcome:
-    ``"done"``, ``"failed"`` or ``"elsewhere"`` (another process holds it)."""
+def launch(jobs: list[Job], args) -> tuple[dict[str, str], dict[str, int]]:
+    """Runs the jobs with the chosen launcher and a progress bar; each job's outcome
+    (``"done"``, ``"failed"`` or ``"elsewhere"``: another process holds it), and the
+    starts of each job that was started more than once."""
     from tqdm import tqdm
 
     from neurn_keras.training.grid import cell_status
 
-    outcomes = {}
+    outcomes, retried = {}, {}
     bar = tqdm(total=len(jobs), desc="cells", unit="cell", disable=not jobs)
 
-    def report(job: Job, code: int) -> None:
+    def report(job: Job, outcome: Outcome) -> None:
+        code = outcome.code
+        if outcome.retried:
+            retried[job.name] = outcome.attempts
         held = code == cli.EXIT_USAGE and cell_status(job.output) == "running"
         if code == RUNNING_ELSEWHERE or held:
             outcomes[job.name], line = "elsewhere", "running in another process (skipped)"
@@ -207,7 +225,7 @@ def launch(jobs: list[Job], args) -> dict[str, str]:
             launch_local(jobs, report)
     finally:
         bar.close()
-    return outcomes
+    return outcomes, retried
 
 
 if __name__ == "__main__":

@@ -8,11 +8,15 @@ the source's test set and on every other domain's, the way Table 1 of Qazi et al
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from neurn_keras import backbones, cli
 from neurn_keras.cli import run_options
+from neurn_keras.errors import NeurnError
 from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
 from neurn_keras.training.config import DEFAULT_EPOCHS, DEFAULT_TRAIN_LIMIT, RunConfig
 
@@ -86,7 +90,8 @@ examples:
   KERAS_BACKEND=jax python -m neurn_keras.train --backbone mobilenetv2 --no-neurn
 
 exit status: 0 done, 1 crashed (a bug: traceback), 2 bad input (one line: unknown name,
-missing data, unreadable --init-from, ...), 130 interrupted (run again to resume).
+missing data, unreadable --init-from, ...), 3 a process of a run over several failed or
+lost another (start them all again to resume), 130 interrupted (run again to resume).
 
 data: --data-dir, else $NEURN_DATA_DIR, else ~/.neurn_keras/data (see data/README.md)."""
 
@@ -119,6 +124,34 @@ def build_parser() -> cli.Parser:
         "epoch is cut to a multiple of it, validation and test batches are padded with "
         "weight-0 images (results.json records both)",
     )
+    processes = p.add_argument_group(
+        "several processes (one run on several hosts; JAX; Keras's KERAS_DISTRIBUTION_* "
+        "variables, which these flags set)"
+    )
+    processes.add_argument(
+        "--num-processes",
+        type=cli.positive_int,
+        default=None,
+        metavar="N",
+        help="processes that train this run together, each started with the same command "
+        "(default $KERAS_DISTRIBUTION_NUM_PROCESSES, else 1); data parallel over all their "
+        "devices, each process reading its share of every batch",
+    )
+    processes.add_argument(
+        "--process-id",
+        type=int,
+        default=None,
+        metavar="I",
+        help="this process's number, 0 to N-1 (default $KERAS_DISTRIBUTION_PROCESS_ID); "
+        "process 0 owns --output (lock, backups, record), the others write nothing there",
+    )
+    processes.add_argument(
+        "--job-addresses",
+        default=None,
+        metavar="HOST:PORT[,...]",
+        help="the coordinator's address (process 0), or every process's, comma-separated "
+        "(default $KERAS_DISTRIBUTION_JOB_ADDRESSES)",
+    )
     run = p.add_argument_group("output")
     run.add_argument(
         "--extend",
@@ -150,6 +183,52 @@ def config_from_args(args) -> RunConfig:
     return run_options.config_from_settings(settings)
 
 
+def processes_from_args(args):
+    """The run's ``Processes``: the flags over Keras's variables (which the flags set, so
+    that ``keras.distribution.initialize`` reads the same)."""
+    import os
+
+    from neurn_keras.training import processes
+
+    flags = {
+        processes.COUNT_VAR: args.num_processes,
+        processes.INDEX_VAR: args.process_id,
+        processes.ADDRESSES_VAR: args.job_addresses,
+    }
+    os.environ.update({name: str(value) for name, value in flags.items() if value is not None})
+    return processes.from_environment()
+
+
+EXIT_PROCESS_LOST = 3
+
+
+@contextlib.contextmanager
+def stop_at_once_if_a_process_fails(processes):
+    """In a run over several processes, a failure (another process was killed, so this
+    one's collective failed) ends this process at once, after its traceback and one line,
+    instead of waiting minutes for the lost process at shutdown. Exit status 3, or 130
+    on Ctrl-C; bad input stays one line with exit 2."""
+    if not processes.several:
+        yield
+        return
+    try:
+        yield
+    except NeurnError:  # bad input, the same in every process: one line, exit 2
+        raise
+    except BaseException as error:  # every other failure ends the process here
+        interrupted = isinstance(error, KeyboardInterrupt)
+        if not interrupted:
+            traceback.print_exc()
+        print(
+            f"{PROG}: process {processes.index} of {processes.count} stopped; start every "
+            "process again with the same command to resume from the last backup",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        os._exit(cli.EXIT_INTERRUPTED if interrupted else EXIT_PROCESS_LOST)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -157,20 +236,23 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args).validate()
         if args.extend and args.output is None:
             raise cli.UsageError("--extend continues the run in --output: give --output")
+        processes = processes_from_args(args)
         cli.import_keras()
         from neurn_keras.training.run import train_and_evaluate
 
         output = args.output or Path("runs") / config.cell_name()
         progress = {"auto": None, "bar": True, "lines": False}[args.progress]
-        record = train_and_evaluate(
-            config,
-            output,
-            data_dir=args.data_dir,
-            distribute=args.distribute,
-            progress_bar=progress,
-            log=lambda line: print(line, flush=True),
-            extend=args.extend,
-        )
+        with stop_at_once_if_a_process_fails(processes):
+            record = train_and_evaluate(
+                config,
+                output,
+                data_dir=args.data_dir,
+                distribute=args.distribute,
+                progress_bar=progress,
+                log=lambda line: print(line, flush=True),
+                extend=args.extend,
+                processes=processes,
+            )
         accuracy = ", ".join(f"{name} {value:.4f}" for name, value in record.accuracy.items())
         print(f"accuracy: {accuracy}")
         if record.skipped:
@@ -178,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {Path(output) / 'results.json'}")
         return 0
 
-    return cli.run_cli(PROG, body, needs_keras=False)
+    flags = {"num_processes": "--num-processes", "process_id": "--process-id",
+             "job_addresses": "--job-addresses"}  # fmt: skip
+    return cli.run_cli(PROG, body, needs_keras=False, flags=flags)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,11 @@ class EpochBackup(keras.callbacks.Callback):
         self.directory, self.state = Path(directory), state
 
     def on_epoch_end(self, epoch, logs=None):
+        from neurn_keras.training.distribute import outside_distribution
+
         name = f"epoch-{epoch + 1}.weights.h5"
-        atomic_write(self.directory / name, self.model.save_weights, suffix=".weights.h5")
+        with outside_distribution():  # process 0 alone writes
+            atomic_write(self.directory / name, self.model.save_weights, suffix=".weights.h5")
         commit = {"epoch": epoch + 1, "weights": name, "state": dataclasses.asdict(self.state)}
         atomic_write_json(self.directory / COMMIT, commit)
         for old in self.directory.glob("epoch-*.weights.h5"):

@@ -11,6 +11,7 @@ the batches an uninterrupted run would, whatever the backend.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -55,6 +56,8 @@ class TrainingStream(keras.utils.PyDataset):
         start_batch: the stream's first batch (where a resumed run starts).
         replicas: the devices each batch is split over; the last batch of each pass is
             cut to a multiple of it (``images_per_pass``). 1: every image, every pass.
+        share: for a process of a run over several, its share of a batch of n images
+            (``Processes.share``); None: the whole batch.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class TrainingStream(keras.utils.PyDataset):
         seed: int,
         start_batch=0,
         replicas: int = 1,
+        share: Callable[[int], slice] | None = None,
     ):
         super().__init__()
         if len(x) != len(y):
@@ -77,6 +81,7 @@ class TrainingStream(keras.utils.PyDataset):
         if not self.images_per_pass:
             raise InvalidValueError(f"{len(x)} training image(s) cannot split over {replicas}")
         self.batches_per_pass = batches_per_pass(len(x), batch_size, replicas)
+        self.share = share
         self._order: tuple[int, np.ndarray] | None = None
 
     @property
@@ -97,16 +102,24 @@ class TrainingStream(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         chosen = self.indices(self.start_batch + index)
+        if self.share is not None:
+            chosen = chosen[self.share(len(chosen))]
         return self.x[chosen].astype(np.float32), self.y[chosen]
 
 
 def training_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, start_batch=0, replicas: int = 1
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    start_batch=0,
+    replicas: int = 1,
+    share: Callable[[int], slice] | None = None,
 ):
     """What ``fit`` trains on: a ``TrainingStream``, or on TensorFlow the same batches as a
-    ``tf.data`` pipeline (``batches_tf.py``)."""
-    stream = TrainingStream(x, y, batch_size, seed, start_batch, replicas)
-    if keras.backend.backend() != "tensorflow":
+    ``tf.data`` pipeline (``batches_tf.py``; one process only)."""
+    stream = TrainingStream(x, y, batch_size, seed, start_batch, replicas, share)
+    if keras.backend.backend() != "tensorflow" or share is not None:
         return stream
     from neurn_keras.training.batches_tf import tf_training_stream
 
@@ -127,12 +140,20 @@ class ArrayBatches(keras.utils.PyDataset):
     batch's mean; Keras still weighs that batch by its padded size in the epoch's mean.)
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, replicas: int = 1):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        replicas: int = 1,
+        share: Callable[[int], slice] | None = None,
+    ):
         super().__init__()
         if len(x) != len(y):
             raise InvalidValueError(f"x has {len(x)} examples but y has {len(y)}")
         self.x, self.y, self.batch_size = x, np.asarray(y, dtype=np.int64), batch_size
         self.replicas = replicas
+        self.share = share
         self.padding = evaluation_padding(len(x), replicas)
 
     @property
@@ -149,4 +170,7 @@ class ArrayBatches(keras.utils.PyDataset):
             x = np.concatenate([x, np.zeros((self.padding, *x.shape[1:]), x.dtype)])
             y = np.concatenate([y, np.zeros(self.padding, y.dtype)])
             weights = np.concatenate([weights, np.zeros(self.padding, np.float32)])
+        if self.share is not None:  # a process of a run over several: its share
+            part = self.share(len(y))
+            return x[part], y[part], weights[part]
         return x, y, weights

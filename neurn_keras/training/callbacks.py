@@ -47,7 +47,10 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         return self.save_freq == "epoch"
 
     def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
+        from neurn_keras.training.distribute import outside_distribution
+
+        with outside_distribution():  # process 0 alone saves
+            super().on_epoch_end(epoch, logs)
         if self.partial_path.exists():
             os.replace(self.partial_path, self.final_path)
 

@@ -78,12 +78,16 @@ def normalization_batch_size(batch_size: int, replicas: int) -> int:
 
 
 @contextlib.contextmanager
-def distribution(enabled: bool, devices: list[str] | None = None) -> Iterator[int]:
+def distribution(
+    enabled: bool, devices: list[str] | None = None, processes: int = 1
+) -> Iterator[int]:
     """Builds, compiles and trains inside this context; yields the number of replicas.
 
     Args:
         enabled: data-parallel training over ``devices``; off: one device, nothing set.
         devices: Keras device names (default ``data_parallel_devices(True)``).
+        processes: how many processes the devices belong to (``training.processes``);
+            with several, each feeds its own share of every batch (no auto-sharding).
     """
     if not enabled:
         yield 1
@@ -97,9 +101,27 @@ def distribution(enabled: bool, devices: list[str] | None = None) -> Iterator[in
             yield int(strategy.num_replicas_in_sync)
         return
     previous = keras.distribution.distribution()
-    data_parallel = keras.distribution.DataParallel(devices=devices)
+    data_parallel = keras.distribution.DataParallel(
+        devices=devices, auto_shard_dataset=processes == 1
+    )
     keras.distribution.set_distribution(data_parallel)
     try:
         yield len(data_parallel.device_mesh.devices.flatten())
+    finally:
+        keras.distribution.set_distribution(previous)
+
+
+@contextlib.contextmanager
+def outside_distribution() -> Iterator[None]:
+    """No distribution while inside: what one process alone does (process 0 saving a
+    checkpoint of a run over several) creates no variable that the other processes would
+    have to create with it. A no-op without a distribution."""
+    previous = keras.distribution.distribution()
+    if previous is None:
+        yield
+        return
+    keras.distribution.set_distribution(None)
+    try:
+        yield
     finally:
         keras.distribution.set_distribution(previous)

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
+from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.rundir import RunDirectory
 
@@ -23,7 +24,7 @@ def expand_grid(
     sources: Sequence[str],
     seeds: Sequence[int],
     input_norms: Sequence[str] = ("none", "neurn"),
-    kernel_sizes: Sequence[int] = (5,),
+    kernel_sizes: Sequence[int] = (DEFAULT_KERNEL_SIZE,),
     paddings: Sequence[str] = ("reflect",),
     augments: Sequence[str] = ("none",),
 ) -> list[RunConfig]:

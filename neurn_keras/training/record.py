@@ -84,6 +84,8 @@ class RunRecord:
     eval_images_padded: dict = field(default_factory=dict)
     """Per evaluated set (``validation`` and each test domain), the weight-0 images that
     padded its last batch to a multiple of the devices (empty on one device)."""
+    distributed_processes: int = 1
+    """The processes that trained the run together (``training.processes``; 1: one)."""
     backbone_input: dict = field(default_factory=dict)
     """What the backbone was fed and how it started (``model_parts.backbone_input``): the
     preprocessing mode, the input range of a full-scale image and the initialization

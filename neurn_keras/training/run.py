@@ -15,6 +15,7 @@ It runs on every Keras backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -28,7 +29,7 @@ import numpy as np
 
 from neurn_keras import datasets, model_parts
 from neurn_keras.environment import data_dir_setting, seed_everything, versions
-from neurn_keras.errors import InvalidValueError
+from neurn_keras.errors import ArgumentError, InvalidValueError
 from neurn_keras.files import atomic_save_model
 from neurn_keras.training import tables
 from neurn_keras.training.backup import EpochBackup, read_backup, restore
@@ -54,6 +55,7 @@ from neurn_keras.training.distribute import (
     data_parallel_devices,
     distribution,
     normalization_batch_size,
+    outside_distribution,
     replica_count,
 )
 from neurn_keras.training.model import (
@@ -64,6 +66,7 @@ from neurn_keras.training.model import (
     trainer_for,
 )
 from neurn_keras.training.precise_bn import PreciseBN, batchnorm_layers, calibration_batch_count
+from neurn_keras.training.processes import Processes, join
 from neurn_keras.training.record import RunRecord, load_record, round_accuracy
 from neurn_keras.training.rundir import RunDirectory
 from neurn_keras.training.state import TrainingState
@@ -107,7 +110,8 @@ class RunContext:
     ``state`` is the run's resume state, replaced by each step that trains;
     ``wall_before`` the seconds earlier attempts of the run took, ``started`` the
     ``time.perf_counter()`` when this attempt began; ``devices`` those data parallelism
-    splits every batch over (empty: one device, no distribution).
+    splits every batch over (empty: one device, no distribution), those of every process
+    of a run over several (``processes``: only process 0 writes into ``run``).
     """
 
     config: RunConfig
@@ -122,10 +126,21 @@ class RunContext:
     started: float = field(default_factory=time.perf_counter)
     wall_before: float = 0.0
     devices: list[str] = field(default_factory=list)
+    processes: Processes = field(default_factory=Processes)
 
     @property
     def replicas(self) -> int:
         return replica_count(self.devices)
+
+    @property
+    def writes(self) -> bool:
+        """Whether this process writes into the run directory (process 0 of a run)."""
+        return self.processes.owner
+
+    @property
+    def share(self) -> Callable[[int], slice] | None:
+        """This process's share of every batch (None: the whole batch, one process)."""
+        return self.processes.share if self.processes.several else None
 
     def describe(self) -> str:
         config = self.config
@@ -244,7 +259,8 @@ def recipe_callbacks(context: RunContext, model, resume: TrainingState | None) -
         patience=config.patience or schedule.max_epochs + 1,
         restore_best_weights=True,
     )
-    return [
+    writers = context.writes  # the other processes of a run write nothing
+    callbacks = [
         # The classifier's statistics, also when a consistency wrapper trains it.
         PreciseBN(
             context.split.x_train,
@@ -253,7 +269,8 @@ def recipe_callbacks(context: RunContext, model, resume: TrainingState | None) -
             config.seed,
             target=model,
         ),
-        AtomicModelCheckpoint(
+        writers
+        and AtomicModelCheckpoint(
             run.best_model,
             monitor=MONITOR,
             mode="max",
@@ -261,16 +278,17 @@ def recipe_callbacks(context: RunContext, model, resume: TrainingState | None) -
             initial_value_threshold=state.best if resume else None,
         ),
         stopper,
-        HistoryLogger(str(run.history), append=True),
+        writers and HistoryLogger(str(run.history), append=True),
         EpochRecorder(
             state,
             stopper,
             schedule.max_epochs,
-            not context.progress_bar,
+            not context.progress_bar and writers,
             clock=(context.wall_before, context.started),
         ),
-        EpochBackup(run.backup, state),
+        writers and EpochBackup(run.backup, state),
     ]
+    return [callback for callback in callbacks if callback]
 
 
 def fit(context: RunContext, model) -> None:
@@ -281,12 +299,15 @@ def fit(context: RunContext, model) -> None:
     compile_for_training(trainer, config, schedule.total_steps)
     backup = read_backup(run.backup)
     if backup is None:  # nothing committed: start afresh, whatever a kill left behind
-        shutil.rmtree(run.backup, ignore_errors=True)
+        if context.writes:
+            shutil.rmtree(run.backup, ignore_errors=True)
         context.state, start_epoch = context.state.restart(), 0
     else:
         restore(trainer, backup)
         context.state, start_epoch = backup.state, backup.epoch
-    clean_history(run.history, after_epoch=start_epoch)
+    if context.writes:
+        clean_history(run.history, after_epoch=start_epoch)
+    share = context.share
     stream = training_batches(
         split.x_train,
         split.y_train,
@@ -294,26 +315,30 @@ def fit(context: RunContext, model) -> None:
         config.seed,
         start_batch=start_epoch * schedule.steps_per_epoch,
         replicas=context.replicas,
+        share=share,
     )
+    validation = ArrayBatches(split.x_val, split.y_val, config.batch_size, context.replicas, share)
     trainer.fit(
         stream,
         steps_per_epoch=schedule.steps_per_epoch,
         epochs=schedule.max_epochs,
         initial_epoch=start_epoch,
-        validation_data=ArrayBatches(split.x_val, split.y_val, config.batch_size, context.replicas),
+        validation_data=validation,
         shuffle=False,
         callbacks=recipe_callbacks(context, model, context.state if start_epoch else None),
         verbose=1 if context.progress_bar else 0,
     )
-    clean_history(run.history)
+    if context.writes:
+        clean_history(run.history)
 
 
 def train(context: RunContext, model) -> None:
     """Claims the run directory and fits; a run that fails before its first epoch ends
     leaves nothing behind."""
     run, split, config = context.run, context.split, context.config
-    claimed_here = not run.config.exists()
-    run.claim(config)
+    claimed_here = context.writes and not run.config.exists()
+    if context.writes:
+        run.claim(config)
     state = context.state
     where = f"resuming after epoch {state.epochs_done}" if state.started else "starting"
     context.log(
@@ -321,6 +346,11 @@ def train(context: RunContext, model) -> None:
         f"validation images at {'x'.join(map(str, config.input_shape))}; {where}; "
         f"output {run.path}"
     )
+    if context.processes.several:
+        context.log(
+            f"  process {context.processes.index} of {context.processes.count}"
+            + (" (owns the run directory)" if context.writes else " (writes nothing there)")
+        )
     if context.replicas > 1:
         context.log(
             f"  data parallel over {', '.join(context.devices)}: "
@@ -343,7 +373,11 @@ def evaluate(context: RunContext, model) -> Evaluation:
     for name, (x, y) in context.data.tests.items():
         started = time.perf_counter()
         test = ArrayBatches(
-            datasets.prepare(x, config.input_shape), y, config.batch_size, context.replicas
+            datasets.prepare(x, config.input_shape),
+            y,
+            config.batch_size,
+            context.replicas,
+            context.share,
         )
         measured = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
         accuracy[name] = round_accuracy(measured, len(y))
@@ -436,6 +470,7 @@ def make_record(context: RunContext, model, evaluation: Evaluation, replicas: in
         train_images_per_second=images_per_second,
         wall_seconds=round(context.wall_seconds(), 1),
         distributed_replicas=replicas,
+        distributed_processes=context.processes.count,
         **data_parallel_summary(context, evaluation),
         config=config.identity(),
         train_argv=config.to_argv(),
@@ -471,6 +506,7 @@ def train_and_evaluate(
     progress_bar: bool | None = None,
     log: Log = print,
     extend: bool = False,
+    processes: Processes | None = None,
 ) -> RunRecord:
     """Trains ``config`` into the run directory ``output`` and returns its record.
 
@@ -495,10 +531,17 @@ def train_and_evaluate(
         extend: continue the finished run in ``output`` up to ``config.epochs`` (more than
             it ran for; nothing else may change), as if it had been asked for that many
             epochs from the start; its record lists the earlier part in ``parts``.
+        processes: the processes that train this run together and which one this is
+            (``training.processes``; JAX): data parallel over all their devices, process
+            0 writing ``output``. Default: this process alone.
     """
     started = time.perf_counter()
+    processes = (processes or Processes()).check()
+    join(processes)  # before the backend computes anything
+    if processes.several and extend:
+        raise ArgumentError("extend", True, "extend a run on one process")
     run = RunDirectory(output)
-    devices = data_parallel_devices(distribute)
+    devices = data_parallel_devices(distribute or processes.several)
     replicas = replica_count(devices)
     if extend:
         run.check_extension(config.validate())  # before anything is written
@@ -507,7 +550,7 @@ def train_and_evaluate(
         if run.is_done():
             log(f"{run.path} is already complete; results in {run.results}")
             return load_record(run.results)
-    with run.locked():
+    with run.locked() if processes.owner else contextlib.nullcontext():
         if extend:
             run.reopen(config, run.check_extension(config))
             log(f"{run.path}: extending to {config.epochs} epochs")
@@ -530,9 +573,11 @@ def train_and_evaluate(
             started=started,
             wall_before=state.wall_seconds,
             devices=devices,
+            processes=processes,
         )
         record = run_steps(context, start)
-    compare_with_neighbours(record, run, log)
+    if processes.owner:
+        compare_with_neighbours(record, run, log)
     return record
 
 
@@ -542,16 +587,18 @@ def run_steps(context: RunContext, start: keras.Model | None) -> RunRecord:
     ``context.devices`` when there are any)."""
     run = context.run
     seed_everything(context.config.seed)
-    with distribution(bool(context.devices), context.devices) as replicas:
+    with distribution(bool(context.devices), context.devices, context.processes.count) as replicas:
         model, todo = prepare_model(context, start)
         if todo == "train":
             train(context, model)
-        if not run.model.exists():
-            atomic_save_model(without_optimizer(model), run.model)
+        if context.writes and not run.model.exists():
+            with outside_distribution():  # process 0 alone saves
+                atomic_save_model(without_optimizer(model), run.model)
         context.log("evaluating on the test sets")
         evaluation = evaluate(context, model)
     record = make_record(context, model, evaluation, replicas)
-    run.finish(record)
+    if context.writes:
+        run.finish(record)
     return record
 
 

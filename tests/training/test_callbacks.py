@@ -127,7 +127,8 @@ def test_record_schema_rejects_bad_records(tmp_path):
                                 "augment_after_norm": False, "parts": [],
                                 "per_device_batch_size": None,
                                 "data_parallel_devices": [], "train_images_dropped_per_pass": 0,
-                                "eval_images_padded": {}}  # fmt: skip
+                                "eval_images_padded": {}, "distributed_processes": 1,
+                                "backbone_input": {}}  # fmt: skip
     assert RunRecord.from_json(record.to_json()) == record
     for change, message in [
         ({"accuracy": {"mnist": 1.5}}, r"not in \[0, 1\]"),

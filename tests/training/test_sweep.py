@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import os
+import signal
+import threading
+import time
 
 import pytest
 
 from neurn_keras.cli.sweep import build_parser, grid_cells, main
 from neurn_keras.training import load_record, train_and_evaluate
+from neurn_keras.training.backup import read_backup
 from neurn_keras.training.grid import cell_dir, cell_status
 from neurn_keras.training.rundir import RunDirectory
 
@@ -135,3 +141,67 @@ def test_ray_launcher_on_a_local_instance(real_data_dir, tmp_path, capsys):
     assert "1 complete" not in capsys.readouterr().out
     record = load_record(cell_dir(runs, cell) / "results.json")
     assert record.neurn is False and 0 <= record.accuracy["usps"] <= 1
+
+
+def kill_first_run_after_an_epoch(runs, cells, stop: threading.Event) -> list[int]:
+    """Waits (in a thread) for the first cell's first committed epoch (its backup), then
+    kills its train process with SIGKILL, as the out-of-memory killer would; returns the
+    pids killed."""
+    killed = []
+    run = RunDirectory(cell_dir(runs, cells[0]))
+    while not stop.is_set() and not killed:
+        holder = run.holder()
+        if read_backup(run.backup) is not None and holder and holder.startswith("process "):
+            pid = int(holder.split()[1])
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.02)
+    return killed
+
+
+def test_a_killed_cell_is_started_again_and_the_sweep_completes(real_data_dir, tmp_path, capsys):
+    """Two cells; the first one's process is killed with SIGKILL after its first epoch. The
+    sweep starts it again (it resumes from its backup), finishes both cells, exits 0 and
+    names the retried cell; its record is written once and matches an uninterrupted run."""
+    runs = tmp_path / "runs"
+    argv = [*GRID, "--epochs", "6", "--patience", "none", "--output", str(runs),
+            "--data-dir", str(real_data_dir)]  # fmt: skip
+    cells = cells_of(argv)
+    stop = threading.Event()
+    killer = concurrent.futures.ThreadPoolExecutor(1).submit(
+        kill_first_run_after_an_epoch, runs, cells, stop
+    )
+    try:
+        assert main(argv) == 0
+    finally:
+        stop.set()
+    assert len(killer.result(timeout=60)) == 1
+    out = capsys.readouterr().out
+    assert f"1 cell(s) died and were started again: {cells[0].cell_name()} (2 starts)" in out
+    assert all(cell_status(cell_dir(runs, cell)) == "done" for cell in cells)
+    log = (cell_dir(runs, cells[0]) / "train.log").read_text()
+    assert "died (SIGKILL); starting again, resuming" in log and "resuming after epoch" in log
+    resumed = load_record(cell_dir(runs, cells[0]) / "results.json")
+    uninterrupted = train_and_evaluate(
+        cells[0], tmp_path / "uninterrupted", data_dir=real_data_dir, log=lambda line: None
+    )
+    assert resumed.accuracy == uninterrupted.accuracy
+    assert resumed.best_epoch == uninterrupted.best_epoch
+
+
+def test_retries_zero_reports_the_death(real_data_dir, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    argv = [*GRID, "--neurn", "off", "--epochs", "6", "--patience", "none", "--retries", "0",
+            "--output", str(runs), "--data-dir", str(real_data_dir)]  # fmt: skip
+    cells = cells_of(argv)
+    stop = threading.Event()
+    killer = concurrent.futures.ThreadPoolExecutor(1).submit(
+        kill_first_run_after_an_epoch, runs, cells, stop
+    )
+    try:
+        assert main(argv) == 1
+    finally:
+        stop.set()
+    assert len(killer.result(timeout=60)) == 1
+    assert "1 of 1 cells failed" in capsys.readouterr().err
+    assert cell_status(cell_dir(runs, cells[0])) == "started"
