@@ -3,11 +3,15 @@ can check its arguments before Keras loads.
 
 >>> [is_odd_size(k) for k in (1, 3, 4, True, 5.0)]
 [True, True, False, False, False]
+>>> NeuRNOptions(normalize_over="channel").names()
+[('k3', 'k=3'), ('reflect', 'reflect'), ('perchannel', 'max per channel')]
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 DEFAULT_KERNEL_SIZE = 3
 """NeuRN's window when none is given. The paper does not fix k; on the literature's digits
@@ -36,6 +40,93 @@ blocks of images sized for a CPU's cache, or the whole batch at once."""
 def is_odd_size(value) -> bool:
     """Whether ``value`` is a window size the layers take: an odd int >= 1 (not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1 and value % 2 == 1
+
+
+def _option(default, help: str, names: Mapping | tuple[str, str], **command_line):
+    """A ``NeuRNOptions`` field: its default, its ``--help`` line and command-line
+    metadata (``choices``, ``metavar``), and how a method's names show it: formats of its
+    tag and label for every value (``("k{}", "k={}")``: always shown), or
+    ``{value: (tag, label)}`` for the values that differ from the paper's (shown only
+    then)."""
+    return field(default=default, metadata={"help": help, "names": names, **command_line})
+
+
+@dataclass(frozen=True, order=True)
+class NeuRNOptions:
+    """What NeuRN computes: the options that change its output, declared once.
+
+    The layer's arguments and ``get_config``, ``RunConfig``'s NeuRN fields and their
+    flags, a method's names (``methods.Method``), the run record and ``--init-from``'s
+    check all read these fields; a new option is a new field here (and its use in the
+    layer). How NeuRN runs (``method``, ``blocking``) changes only its speed, not its
+    output, and is not an option here.
+    """
+
+    kernel_size: int = _option(
+        DEFAULT_KERNEL_SIZE, "NeuRN window size, odd", ("k{}", "k={}"), metavar="K"
+    )
+    padding: str = _option("reflect", "NeuRN padding", ("{}", "{}"), choices=PADDINGS)
+    normalize_over: str = _option(
+        "image",
+        "what NeuRN's maximum is taken over: the whole image (the paper) or each channel",
+        {"channel": ("perchannel", "max per channel")},
+        choices=NORMALIZE_OVER,
+    )
+    color: str = _option(
+        "rgb",
+        "NeuRN on each RGB channel, or on the luminance (repeated to 3 channels)",
+        {"luminance": ("luminance", "luminance")},
+        choices=COLORS,
+    )
+
+    @classmethod
+    def fields(cls) -> tuple[dataclasses.Field, ...]:
+        return dataclasses.fields(cls)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping) -> NeuRNOptions:
+        """The options in ``values`` (a layer's config, a record's ``neurn_config``), the
+        defaults for those it lacks; other keys are ignored."""
+        return cls(**{f.name: values[f.name] for f in cls.fields() if f.name in values})
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def problems(self) -> list[tuple[str, object, str]]:
+        """``(option, value, what it must be)`` for every bad option (empty: all good)."""
+        out = []
+        if not is_odd_size(self.kernel_size):
+            out.append(("kernel_size", self.kernel_size, "an odd integer >= 1"))
+        for option in self.fields():
+            allowed = option.metadata.get("choices")
+            value = getattr(self, option.name)
+            if allowed and value not in allowed:
+                out.append((option.name, value, "one of " + ", ".join(allowed)))
+        return out
+
+    def names(self) -> list[tuple[str, str]]:
+        """``(tag, label)`` of every option a method's names show: the window and the
+        padding always, the others where they differ from the paper's."""
+        out = []
+        for option in self.fields():
+            value, names = getattr(self, option.name), option.metadata["names"]
+            if isinstance(names, tuple):
+                out.append((names[0].format(value), names[1].format(value)))
+            elif value in names:
+                out.append(names[value])
+        return out
+
+    def differences(self, other: NeuRNOptions) -> dict[str, tuple]:
+        """``{option: (ours, theirs)}`` for every option where ``other`` differs."""
+        return {
+            f.name: (getattr(self, f.name), getattr(other, f.name))
+            for f in self.fields()
+            if getattr(self, f.name) != getattr(other, f.name)
+        }
+
+
+NEURN_DEFAULTS = NeuRNOptions()
+"""The layer's options when none is given."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +158,11 @@ NEURN_INVARIANCE = (
 INPUT_NORMS: dict[str, Stage] = {
     stage.name: stage
     for stage in (
+        Stage("none", "", "", "pixels", "none"),
         Stage("neurn", "NeuRN", "NeuRN", "unit", NEURN_INVARIANCE),
         Stage("lcn", "LCN", "LocalContrastNormalization", "normalized",
               "local brightness and contrast: x → a·x + b for a > 0 (an inverted image "
               "comes out negated)"),
-        Stage("none", "", "", "pixels", "none"),
         Stage("standardize", "per-image standardization", "PerImageStandardization",
               "normalized", "brightness and contrast of the whole image: x → a·x + b for "
               "a > 0 (an inverted image comes out negated)"),

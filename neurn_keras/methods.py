@@ -1,8 +1,9 @@
 """A method: what stands in front of the backbone, in order, and its three names.
 
-A method is an optional training-only augmentation (RandConv, Pro-RandConv) and an input
-normalization (NeuRN, LCN or none), the augmentation first unless it comes after
-NeuRN. Every name of a method is derived here from that one description:
+A method is an optional training-only augmentation (RandConv, Pro-RandConv, polarity
+inversion) and an input normalization (NeuRN with its ``NeuRNOptions``, LCN, a control,
+or none), the augmentation first unless it comes after NeuRN. Every name of a method is
+derived here from that one description:
 
 - ``tag()``, for directory and file names: ``neurn-k5-reflect``, ``randconv+plain``;
 - ``label()``, for tables and logs: ``NeuRN (k=5, reflect)``, ``RandConv (λ=10)+LCN``;
@@ -11,7 +12,7 @@ NeuRN. Every name of a method is derived here from that one description:
 ``RunConfig.method()`` and ``RunRecord.method()`` give a run's method; tables group
 their rows by it (it is hashable and sorts augmentation first).
 
->>> method = Method(augment="randconv", input_norm="neurn", kernel_size=3, padding="reflect")
+>>> method = Method(augment="randconv", input_norm="neurn", neurn=NeuRNOptions(kernel_size=3))
 >>> method.tag(), method.label(), method.model_name("digitnet")
 ('randconv+neurn-k3-reflect', 'RandConv+NeuRN (k=3, reflect)', 'digitnet_randconv_neurn')
 >>> Method().tag(), Method().label(), Method().model_name("vgg19")
@@ -22,11 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neurn_keras.layer_options import AUGMENTS, INPUT_NORMS
+from neurn_keras.layer_options import AUGMENTS, INPUT_NORMS, NeuRNOptions
 
 AUGMENT_LABELS = {name: stage.label for name, stage in AUGMENTS.items()}
-NEURN_DEFAULTS = {"normalize_over": "image", "color": "rgb"}
-"""The paper's NeuRN: a method states these only where it differs."""
 NORM_LABELS = {name: stage.label for name, stage in INPUT_NORMS.items()}
 
 
@@ -47,55 +46,45 @@ class Method:
         augment: a name of ``layer_options.AUGMENTS`` (``"none"``, ``"randconv"``, ...).
         consistency: the weight of RandConv's consistency loss (0: none).
         input_norm: a name of ``layer_options.INPUT_NORMS`` (``"neurn"``, ``"none"``, ...).
-        kernel_size: NeuRN's window size (None without NeuRN).
-        padding: NeuRN's padding (None without NeuRN).
+        neurn: NeuRN's options (None without NeuRN; the defaults when NeuRN is named
+            without them).
         augment_after_norm: the augmentation comes after NeuRN.
-        normalize_over: NeuRN's maximum over ``"channel"`` (None: the whole image).
-        color: ``"luminance"`` for NeuRN on the luminance (None: every RGB channel).
         inner_neurn: NeuRN again after DigitNet's first convolution.
     """
 
     augment: str = "none"
     consistency: float = 0.0
     input_norm: str = "none"
-    kernel_size: int | None = None
-    padding: str | None = None
+    neurn: NeuRNOptions | None = None
     augment_after_norm: bool = False
-    normalize_over: str | None = None
-    color: str | None = None
     inner_neurn: bool = False
 
     def __post_init__(self):
-        # NeuRN's defaults are the same method as a record made before the variants existed
-        for name, default in NEURN_DEFAULTS.items():
-            if getattr(self, name) == default:
-                object.__setattr__(self, name, None)
+        if self.input_norm == "neurn" and self.neurn is None:
+            object.__setattr__(self, "neurn", NeuRNOptions())
+        if self.input_norm != "neurn":
+            object.__setattr__(self, "neurn", None)
 
     @property
-    def neurn(self) -> bool:
+    def uses_neurn(self) -> bool:
         return self.input_norm == "neurn"
 
     def without_neurn(self) -> Method:
         """The same augmentation with no input normalization: NeuRN's baseline."""
         return Method(self.augment, self.consistency)
 
-    def variants(self) -> list[tuple[str, str]]:
-        """NeuRN's settings besides k and padding that differ from the paper's, as
-        (tag, label) pairs."""
-        out = []
-        if self.normalize_over == "channel":
-            out.append(("perchannel", "max per channel"))
-        if self.color == "luminance":
-            out.append(("luminance", "luminance"))
-        if self.inner_neurn:
-            out.append(("inner", "again after conv1"))
-        return out
+    def neurn_names(self) -> list[tuple[str, str]]:
+        """``(tag, label)`` of NeuRN's options as the names show them (k and padding
+        always, the others where they differ from the paper's) and of a second NeuRN."""
+        if not self.uses_neurn:
+            return []
+        return self.neurn.names() + ([("inner", "again after conv1")] if self.inner_neurn else [])
 
     def norm_step(self, neurn_details: bool = True) -> Step:
-        if self.neurn:
-            tags, labels = zip(*self.variants(), strict=True) if self.variants() else ((), ())
-            tag = "-".join([f"neurn-k{self.kernel_size}-{self.padding}", *tags])
-            details = ", ".join([f"k={self.kernel_size}", f"{self.padding}", *labels])
+        if self.uses_neurn:
+            names = self.neurn_names()
+            tag = "-".join(["neurn", *(tag for tag, _ in names)])
+            details = ", ".join(label for _, label in names)
             return Step("neurn", tag, "NeuRN" + (f" ({details})" if neurn_details else ""))
         token = "" if self.input_norm == "none" else self.input_norm
         return Step(token, token or "plain", NORM_LABELS.get(self.input_norm, self.input_norm))

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import keras
 
+from neurn_keras.layer_options import NeuRNOptions
+
 NEURN_LAYER = "neurn"
 """The name of the NeuRN layer in every model ``applications`` builds."""
 
@@ -49,8 +51,9 @@ def has_neurn(model) -> bool:
     return neurn_layer(model) is not None
 
 
-NEURN_SETTINGS = ("kernel_size", "padding", "normalize_over", "color", "method")
-"""The NeuRN arguments a run records (``blocking`` only changes how it runs, not what)."""
+NEURN_SETTINGS = (*(option.name for option in NeuRNOptions.fields()), "method")
+"""The NeuRN arguments a run records: its options, and the method that computed them
+(``blocking`` only changes how fast, not what)."""
 
 
 def neurn_settings(model) -> dict | None:
@@ -60,6 +63,12 @@ def neurn_settings(model) -> dict | None:
         return None
     config = layer.get_config()
     return {key: config[key] for key in NEURN_SETTINGS if key in config}
+
+
+def neurn_options(model) -> NeuRNOptions | None:
+    """The options of the model's (first) NeuRN layer, or None without one."""
+    settings = neurn_settings(model)
+    return None if settings is None else NeuRNOptions.from_mapping(settings)
 
 
 PYTORCH_INITIALIZATION = "pytorch"

@@ -172,6 +172,13 @@ def resolve_input_norm(neurn, input_norm: str | None) -> tuple[str, dict | None]
     return input_norm, None
 
 
+def augmentation_name(augment) -> str:
+    """The ``augment`` argument's name (``"none"`` for None)."""
+    if augment is None:
+        return "none"
+    return augment if isinstance(augment, str) else str(dict(augment).get("name"))
+
+
 def augmentation_layer(augment) -> keras.layers.Layer | None:
     """The layer of the ``augment`` argument: None, a name, or ``{"name": ..., **kwargs}``."""
     if augment is None or augment == "none":

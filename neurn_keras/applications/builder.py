@@ -17,6 +17,7 @@ from neurn_keras.applications.adaptation import (
     PREPROCESSING_DESCRIPTIONS,
     adapt_inputs,
     augmentation_layer,
+    augmentation_name,
     resolve_input_norm,
 )
 from neurn_keras.applications.family import Family
@@ -56,8 +57,9 @@ def build_family_model(
     shape = resolve_input_shape(family.name, input_shape, input_tensor, default=DEFAULT_INPUT_SHAPE)
     weights = check_weights(family.declaration, weights)
     if name is None:
-        augment_name = "none" if augment_layer is None else type(augment_layer).__name__.lower()
-        method = Method(augment_name, input_norm=norm, augment_after_norm=augment_after_norm)
+        method = Method(
+            augmentation_name(augment), input_norm=norm, augment_after_norm=augment_after_norm
+        )
         name = method.model_name(family.name)
 
     pixels = input_tensor if input_tensor is not None else keras.Input(shape, name="pixels")

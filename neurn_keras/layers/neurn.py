@@ -9,10 +9,11 @@ from neurn_keras.errors import InvalidValueError
 from neurn_keras.layer_options import (
     BLOCKINGS,
     COLORS,
-    DEFAULT_KERNEL_SIZE,
     LUMINANCE_WEIGHTS,
+    NEURN_DEFAULTS,
     NORMALIZE_OVER,
     PADDINGS,
+    NeuRNOptions,
     is_odd_size,
 )
 from neurn_keras.layers.local_std import (
@@ -119,11 +120,11 @@ class NeuRN(keras.layers.Layer):
 
     def __init__(
         self,
-        kernel_size: int = DEFAULT_KERNEL_SIZE,
+        kernel_size: int = NEURN_DEFAULTS.kernel_size,
         method: str = "moments",
-        padding: str = "reflect",
-        normalize_over: str = "image",
-        color: str = "rgb",
+        padding: str = NEURN_DEFAULTS.padding,
+        normalize_over: str = NEURN_DEFAULTS.normalize_over,
+        color: str = NEURN_DEFAULTS.color,
         blocking: str = "auto",
         **kwargs,
     ):
@@ -227,16 +228,12 @@ class NeuRN(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    @property
+    def options(self) -> NeuRNOptions:
+        """What the layer computes (``layer_options.NeuRNOptions``)."""
+        return NeuRNOptions(**{f.name: getattr(self, f.name) for f in NeuRNOptions.fields()})
+
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "kernel_size": self.kernel_size,
-                "method": self.method,
-                "padding": self.padding,
-                "normalize_over": self.normalize_over,
-                "color": self.color,
-                "blocking": self.blocking,
-            }
-        )
+        config.update({**self.options.as_dict(), "method": self.method, "blocking": self.blocking})
         return config

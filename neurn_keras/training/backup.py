@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 
 from neurn_keras.files import atomic_write, atomic_write_json, read_json
+from neurn_keras.training import faults
 from neurn_keras.training.state import TrainingState
 
 COMMIT = "commit.json"
@@ -71,6 +72,7 @@ class EpochBackup(keras.callbacks.Callback):
         name = f"epoch-{epoch + 1}.weights.h5"
         with outside_distribution():  # process 0 alone writes
             atomic_write(self.directory / name, self.model.save_weights, suffix=".weights.h5")
+        faults.kill_point("backup_write")
         commit = {"epoch": epoch + 1, "weights": name, "state": dataclasses.asdict(self.state)}
         atomic_write_json(self.directory / COMMIT, commit)
         for old in self.directory.glob("epoch-*.weights.h5"):

@@ -20,14 +20,8 @@ from pathlib import Path
 from neurn_keras.errors import ArgumentError, ModelFileError
 from neurn_keras.files import is_keras_archive, sha256_file
 from neurn_keras.layer_options import AUGMENTS as AUGMENT_STAGES
-from neurn_keras.layer_options import (
-    COLORS,
-    DEFAULT_KERNEL_SIZE,
-    NORMALIZE_OVER,
-    PADDINGS,
-    is_odd_size,
-)
 from neurn_keras.layer_options import INPUT_NORMS as INPUT_NORM_STAGES
+from neurn_keras.layer_options import NeuRNOptions
 from neurn_keras.methods import Method
 from neurn_keras.training import command_line
 from neurn_keras.training.protocols import PROTOCOLS
@@ -84,6 +78,14 @@ def _field(default, group: str, help: str, **metadata):
     return field(default=default, metadata={"help": help, "group": group, **metadata})
 
 
+def _neurn_field(name: str):
+    """The ``RunConfig`` field of NeuRN's option ``name``: its default, help and choices
+    are ``NeuRNOptions``'s (stated once there)."""
+    option = next(f for f in NeuRNOptions.fields() if f.name == name)
+    flags = {key: value for key, value in option.metadata.items() if key not in ("help", "names")}
+    return _field(option.default, "model", option.metadata["help"], **flags)
+
+
 def check_model_file(path: str) -> None:
     """Raises ``ModelFileError`` unless ``path`` (``init_from``) is a ``.keras`` archive.
 
@@ -120,20 +122,11 @@ class RunConfig:
         + "; ".join(f"{s.name}: {s.label or 'nothing'}" for s in INPUT_NORM_STAGES.values()),
         choices=INPUT_NORMS,
     )
-    kernel_size: int = _field(DEFAULT_KERNEL_SIZE, "model", "NeuRN window size, odd", metavar="K")
-    padding: str = _field("reflect", "model", "NeuRN padding", choices=PADDINGS)
-    normalize_over: str = _field(
-        "image",
-        "model",
-        "what NeuRN's maximum is taken over: the whole image (the paper) or each channel",
-        choices=NORMALIZE_OVER,
-    )
-    color: str = _field(
-        "rgb",
-        "model",
-        "NeuRN on each RGB channel, or on the luminance (repeated to 3 channels)",
-        choices=COLORS,
-    )
+    # NeuRN's options (``NeuRNOptions``): one line each here, everything else there
+    kernel_size: int = _neurn_field("kernel_size")
+    padding: str = _neurn_field("padding")
+    normalize_over: str = _neurn_field("normalize_over")
+    color: str = _neurn_field("color")
     inner_neurn: bool = _field(
         False,
         "model",
@@ -273,16 +266,16 @@ class RunConfig:
     def classes(self) -> int:
         return 27 if self.source == CIFAR27 else 10
 
-    def neurn_config(self) -> dict | None:
-        """The NeuRN arguments for ``applications.build_model``, or None without NeuRN."""
+    def neurn_options(self) -> NeuRNOptions | None:
+        """NeuRN's options, or None without NeuRN."""
         if not self.neurn:
             return None
-        return {
-            "kernel_size": self.kernel_size,
-            "padding": self.padding,
-            "normalize_over": self.normalize_over,
-            "color": self.color,
-        }
+        return NeuRNOptions(**{f.name: getattr(self, f.name) for f in NeuRNOptions.fields()})
+
+    def neurn_config(self) -> dict | None:
+        """The NeuRN arguments for ``applications.build_model``, or None without NeuRN."""
+        options = self.neurn_options()
+        return None if options is None else options.as_dict()
 
     def default_targets(self) -> tuple[str, ...]:
         if self.source == CIFAR27:
@@ -340,9 +333,6 @@ class RunConfig:
             )
         for name, value, allowed in (
             ("input_norm", self.input_norm, INPUT_NORMS),
-            ("padding", self.padding, PADDINGS),
-            ("normalize_over", self.normalize_over, NORMALIZE_OVER),
-            ("color", self.color, COLORS),
             ("augment", self.augment, AUGMENTS),
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
@@ -353,8 +343,10 @@ class RunConfig:
             raise ArgumentError("protocol", self.protocol, f"choose one of {', '.join(PROTOCOLS)}")
 
     def _validate_numbers(self) -> None:
-        if self.neurn and not is_odd_size(self.kernel_size):
-            raise ArgumentError("kernel_size", self.kernel_size, "must be an odd integer >= 1")
+        options = NeuRNOptions(**{f.name: getattr(self, f.name) for f in NeuRNOptions.fields()})
+        for name, value, allowed in options.problems():
+            if name != "kernel_size" or self.neurn:  # a run without NeuRN ignores its window
+                raise ArgumentError(name, value, f"must be {allowed}")
         height, width, channels = self.input_shape
         if height < 1 or width < 1 or channels not in (1, 3):
             raise ArgumentError(
@@ -452,17 +444,13 @@ class RunConfig:
 
     def method(self) -> Method:
         """What stands in front of the backbone (and its names: ``method().tag()``, ...)."""
-        neurn = self.neurn_config() or {}
         return Method(
-            self.augment,
-            self.consistency,
-            self.input_norm,
-            neurn.get("kernel_size"),
-            neurn.get("padding"),
-            self.augment_after_norm,
-            neurn.get("normalize_over"),
-            neurn.get("color"),
-            self.neurn and self.inner_neurn,
+            augment=self.augment,
+            consistency=self.consistency,
+            input_norm=self.input_norm,
+            neurn=self.neurn_options(),
+            augment_after_norm=self.augment_after_norm,
+            inner_neurn=self.neurn and self.inner_neurn,
         )
 
     def cell_name(self) -> str:

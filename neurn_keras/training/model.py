@@ -54,25 +54,24 @@ def check_start_model(model: keras.Model, config: RunConfig) -> None:
             f"the `init_from` model takes inputs of shape {shape}; pass "
             f"`input_shape` {' '.join(str(v) for v in shape)}",
         )
-    found = model_parts.neurn_settings(model)
+    found = model_parts.neurn_options(model)
     if (found is not None) != config.neurn:
-        wanted = "neurn" if found is not None else "none (or lcn)"
+        wanted = "neurn" if found is not None else "none (or another normalization)"
         raise ArgumentError(
             "input_norm",
             config.input_norm,
             f"the `init_from` model {'has' if found else 'has no'} NeuRN layer; "
             f"pass `input_norm` {wanted} to match it",
         )
-    if found is not None and (found["kernel_size"], found["padding"]) != (
-        config.kernel_size,
-        config.padding,
-    ):
+    differences = found.differences(config.neurn_options()) if found is not None else {}
+    if differences:
+        first = next(iter(differences))
+        model_has = ", ".join(f"{name}={ours}" for name, (ours, _) in differences.items())
+        fix = " ".join(f"`{name}` {ours}" for name, (ours, _) in differences.items())
         raise ArgumentError(
-            "kernel_size",
-            config.kernel_size,
-            f"the `init_from` model has NeuRN kernel_size={found['kernel_size']}, "
-            f"padding={found['padding']}; pass `kernel_size` {found['kernel_size']} "
-            f"`padding` {found['padding']}",
+            first,
+            differences[first][1],
+            f"the `init_from` model's NeuRN has {model_has}; pass {fix} to match it",
         )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neurn_keras.errors import ResultsError
+from neurn_keras.layer_options import NeuRNOptions
 from neurn_keras.methods import Method
 
 SCHEMA_VERSION = 2
@@ -97,17 +98,14 @@ class RunRecord:
     # ------------------------------------------------------------------ labels
     def method(self) -> Method:
         """What stood in front of the backbone: ``record.method().label()`` names it."""
-        settings = (self.neurn_config or {}) if self.neurn else {}
+        options = NeuRNOptions.from_mapping(self.neurn_config or {}) if self.neurn else None
         return Method(
-            self.augment,
-            float(self.consistency),
-            self.input_norm,
-            settings.get("kernel_size"),
-            settings.get("padding"),
-            self.augment_after_norm,
-            settings.get("normalize_over"),
-            settings.get("color"),
-            bool(self.neurn and self.config.get("inner_neurn", False)),
+            augment=self.augment,
+            consistency=float(self.consistency),
+            input_norm=self.input_norm,
+            neurn=options,
+            augment_after_norm=self.augment_after_norm,
+            inner_neurn=bool(self.neurn and self.config.get("inner_neurn", False)),
         )
 
     def summary(self) -> dict:

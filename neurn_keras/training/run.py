@@ -31,7 +31,7 @@ from neurn_keras import datasets, model_parts
 from neurn_keras.environment import data_dir_setting, seed_everything, versions
 from neurn_keras.errors import ArgumentError, InvalidValueError
 from neurn_keras.files import atomic_save_model
-from neurn_keras.training import tables
+from neurn_keras.training import faults, tables
 from neurn_keras.training.backup import EpochBackup, read_backup, restore
 from neurn_keras.training.batches import (
     ArrayBatches,
@@ -287,6 +287,7 @@ def recipe_callbacks(context: RunContext, model, resume: TrainingState | None) -
             clock=(context.wall_before, context.started),
         ),
         writers and EpochBackup(run.backup, state),
+        faults.armed("train_batch") and faults.KillAtBatch(),
     ]
     return [callback for callback in callbacks if callback]
 
@@ -387,6 +388,7 @@ def evaluate(context: RunContext, model) -> Evaluation:
             f"  {role} {name:10s} test accuracy {accuracy[name]:.4f}  "
             f"({len(y)} images, {time.perf_counter() - started:.1f} s)"
         )
+        faults.kill_point("evaluation")
     return Evaluation(accuracy, images)
 
 

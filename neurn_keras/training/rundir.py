@@ -34,6 +34,7 @@ from pathlib import Path
 
 from neurn_keras.errors import RunDirectoryError
 from neurn_keras.files import atomic_write_json, atomic_write_text, read_json
+from neurn_keras.training import faults
 from neurn_keras.training.backup import read_backup
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.record import RunRecord, load_record
@@ -194,6 +195,7 @@ class RunDirectory:
         """Writes ``results.json``, then the ``done`` marker; of ``resume/`` only the last
         epoch's backup stays (for :meth:`reopen`)."""
         atomic_write_json(self.results, record.to_json())
+        faults.kill_point("record_write")
         atomic_write_text(self.done, time.strftime("%Y-%m-%dT%H:%M:%S%z") + "\n")
         self.best_model.unlink(missing_ok=True)
 

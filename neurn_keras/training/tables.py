@@ -24,6 +24,7 @@ from pathlib import Path
 
 from neurn_keras import backbones
 from neurn_keras.errors import InvalidValueError, ResultsError
+from neurn_keras.layer_options import AUGMENTS, INPUT_NORMS, NeuRNOptions
 from neurn_keras.methods import Method
 from neurn_keras.training.record import RunRecord, load_record
 
@@ -73,7 +74,7 @@ class Row:
 
     @property
     def neurn(self) -> bool:
-        return self.method.neurn
+        return self.method.uses_neurn
 
 
 @dataclass
@@ -139,9 +140,7 @@ def build_table(
     neurn_variants: dict[tuple, set] = {}
     for row in ordered:
         if row.neurn:
-            neurn_variants.setdefault(row.group, set()).add(
-                (row.method.kernel_size, row.method.padding)
-            )
+            neurn_variants.setdefault(row.group, set()).add(row.method.neurn)
     for row in ordered:
         row.label = _row_label(row, len(neurn_variants.get(row.group, ())) > 1)
     present = {transfer for row in ordered for transfer in row.cells}
@@ -154,8 +153,8 @@ def build_table(
     return Table(ordered, columns, duplicates)
 
 
-NORM_ORDER = ("none", "neurn", "lcn")
-AUGMENT_ORDER = ("none", "randconv", "prorandconv")
+NORM_ORDER = tuple(INPUT_NORMS)
+AUGMENT_ORDER = tuple(AUGMENTS)
 
 
 def _row_order(row: Row):
@@ -174,8 +173,7 @@ def _row_order(row: Row):
         method.augment,
         method.consistency,
         rank(NORM_ORDER, method.input_norm),
-        method.kernel_size or 0,
-        method.padding or "",
+        method.neurn or NeuRNOptions(kernel_size=0),
         method.augment_after_norm,
     )
 
@@ -302,7 +300,8 @@ def _render_csv(table: Table) -> str:
     for row in table.rows:
         method = row.method
         line = [row.label, row.backbone, method.augment, method.input_norm]
-        line += [method.kernel_size or "", method.padding or ""]
+        neurn = method.neurn
+        line += [neurn.kernel_size if neurn else "", neurn.padding if neurn else ""]
         for column in table.columns:
             summary = summarize(row.cells.get(column, {}).values())
             if summary is None:

@@ -157,7 +157,7 @@ def test_neurn_flag_is_shorthand_for_input_norm():
         ({"source": "cifar27", "targets": ("usps",)}, "with init_from the cifar27 model"),
         ({"kernel_size": 4}, "kernel_size=4: must be an odd integer"),
         ({"padding": "wrap"}, "padding='wrap': must be one of reflect, zeros"),
-        ({"input_norm": "bn"}, "input_norm='bn': must be one of neurn, lcn, none"),
+        ({"input_norm": "bn"}, "input_norm='bn': must be one of none, neurn, lcn, standardize"),
         ({"augment": "mixup"}, "augment='mixup': must be one of none, randconv, prorandconv"),
         ({"consistency": 10.0}, "consistency=10.0: the consistency loss compares augmented"),
         ({"optimizer": "rmsprop"}, "optimizer='rmsprop': must be one of adam, sgd"),

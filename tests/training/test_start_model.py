@@ -95,3 +95,47 @@ def test_the_command_line_answers_in_one_short_line_without_keras(tmp_path):
     assert len(lines[0].replace(str(path), "/etc/passwd")) < SHORT
     assert not imported & {"keras", "tensorflow"}  # refused before Keras was imported
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "saved,run,named",
+    [
+        ({"color": "luminance"}, {}, "color=luminance"),
+        ({"normalize_over": "channel"}, {}, "normalize_over=channel"),
+        ({"kernel_size": 5, "padding": "zeros"}, {}, "kernel_size=5, padding=zeros"),
+        ({}, {"color": "luminance"}, "color=rgb"),
+    ],
+)
+def test_init_from_refuses_a_model_whose_neurn_differs_in_any_option(tmp_path, saved, run, named):
+    """Every option of ``NeuRNOptions`` is checked (a luminance model continued under an
+    RGB run used to pass with exit 0): one line naming what the model has and the fix."""
+    from neurn_keras import applications
+    from neurn_keras.errors import ArgumentError
+    from neurn_keras.training.model import check_start_model
+
+    model = applications.build_model("digitnet", neurn=saved or True, input_shape=(32, 32, 3))
+    with pytest.raises(ArgumentError) as error:
+        check_start_model(model, RunConfig(**run))
+    message = str(error.value)
+    assert f"the init_from model's NeuRN has {named}; pass " in message
+    assert "\n" not in message
+    check_start_model(model, RunConfig(**saved))  # the same options pass
+
+
+def test_every_neurn_option_is_a_run_field_a_layer_argument_and_recorded():
+    """``NeuRNOptions`` is the one declaration: RunConfig has each option as a field with
+    its default and choices, the layer takes and reports each, the record keeps each."""
+    import dataclasses
+
+    from neurn_keras.layer_options import NeuRNOptions
+    from neurn_keras.layers import NeuRN
+    from neurn_keras.model_parts import NEURN_SETTINGS
+
+    fields = {f.name: f for f in dataclasses.fields(RunConfig)}
+    for option in NeuRNOptions.fields():
+        assert fields[option.name].default == option.default
+        assert fields[option.name].metadata.get("choices") == option.metadata.get("choices")
+        assert option.name in NEURN_SETTINGS
+        assert NeuRN().get_config()[option.name] == option.default
+    changed = NeuRNOptions(kernel_size=5, padding="zeros", normalize_over="channel")
+    assert NeuRN(**changed.as_dict()).options == changed
