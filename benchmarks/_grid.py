@@ -12,65 +12,23 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.results import ROOT, CellStore, Finished
 from neurn_keras.training import RunConfig, RunRecord, load_record
 
 
-@dataclass
-class Finished:
-    """A finished cell as kept in the repository."""
-
-    record: RunRecord
-    history: list[dict] = field(default_factory=list)
-    checks: dict = field(default_factory=dict)
-
-
-class CellStore:
-    """The folder of finished cells of one grid (one JSON file per cell)."""
-
-    def __init__(self, directory: Path):
-        self.directory = Path(directory)
-
-    def path(self, config: RunConfig) -> Path:
-        return self.directory / f"{config.cell_name()}.json"
-
-    def has(self, config: RunConfig) -> bool:
-        return self.path(config).is_file()
-
-    def save(self, config: RunConfig, finished: Finished) -> None:
-        from neurn_keras.files import atomic_write_text
-
-        data = {
-            "record": finished.record.to_json(),
-            "history": finished.history,
-            "checks": finished.checks,
-        }
-        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        atomic_write_text(self.path(config), text)
-
-    def load(self) -> list[Finished]:
-        out = []
-        for path in sorted(self.directory.glob("*.json")):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            record = RunRecord.from_json(data["record"], str(path))
-            record.path = str(path)
-            out.append(Finished(record, data.get("history", []), data.get("checks", {})))
-        return out
-
-
 def add_grid_options(parser, name: str, cells: Path | None) -> None:
-    """The options every grid script shares: ``--report-only --update-readme --max-minutes
-    --runs-dir --cells-dir`` (runs under ``runs/benchmarks/<name>``, cells in ``cells``)."""
-    from benchmarks._report import ROOT
-
-    parser.add_argument("--report-only", action="store_true", help="only write the page")
+    """The options every grid script shares: ``--report-only --max-minutes --runs-dir
+    --cells-dir`` (runs under ``runs/benchmarks/<name>``, cells in ``cells``). Without
+    ``--report-only`` the script runs its missing cells first; either way it then writes
+    its page and every section ``results.REGISTRY`` gives it."""
     parser.add_argument(
-        "--update-readme", action="store_true", help="also rewrite the README's section"
+        "--report-only",
+        action="store_true",
+        help="only write the page and its sections, from the committed records",
     )
     parser.add_argument(
         "--max-minutes", type=float, default=None, help="start no new cell after this many minutes"
