@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks import table1
-from benchmarks._grid import CellStore, Finished
+from benchmarks.results import CellStore, Finished
 from neurn_keras import backbones
 from neurn_keras.training import RunRecord
 from neurn_keras.training.tables import holm_adjusted
@@ -17,15 +17,16 @@ PRESENT = ["mnist", "usps", "mnist_m"]
 SOURCES = ("mnist", "usps", "mnist_m")
 
 
-def finished(backbone, neurn, source, accuracy, seed=0, lr=0.001, trained=0.9) -> Finished:
-    """A finished cell with the given accuracies (fractions) and last training accuracy."""
+def finished(backbone, neurn, source, accuracy, seed=0, lr=0.001, trained=0.9, val=0.9) -> Finished:
+    """A finished cell with the given accuracies (fractions), last training accuracy and
+    best validation accuracy."""
     record = RunRecord(
         backbone=backbone, input_norm="neurn" if neurn else "none", neurn=neurn,
         neurn_config={"kernel_size": 5, "padding": "reflect"} if neurn else None,
         augment="none", consistency=0.0, source=source,
         targets=[t for t in accuracy if t != source], input_shape=[32, 32, 3], seed=seed,
         accuracy=accuracy, test_images={}, train_images=90, val_images=10, epochs_run=2,
-        steps_run=4, max_epochs=2, best_epoch=2, best_val_accuracy=0.9, stopped_early=False,
+        steps_run=4, max_epochs=2, best_epoch=2, best_val_accuracy=val, stopped_early=False,
         precise_bn={}, train_images_per_second=1.0, wall_seconds=60.0,
         distributed_replicas=1, config={"lr": lr}, train_argv=[], versions={}, platform="",
         data_files={},
@@ -89,9 +90,9 @@ def test_the_digitnet_grid_is_18_distinct_runs_to_convergence():
 def test_the_vgg19_lr_grid_follows_the_probe():
     assert table1.grid_cells("vgg19-lr", PRESENT, probe=[]) == []
     probe = [
-        finished("vgg19", False, "mnist", {"mnist": 0.7}, lr=1e-4),
-        finished("vgg19", False, "mnist", {"mnist": 0.9}, lr=3e-5),
-    ]
+        finished("vgg19", False, "mnist", {"mnist": 0.9}, lr=1e-4, val=0.7),
+        finished("vgg19", False, "mnist", {"mnist": 0.7}, lr=3e-5, val=0.9),
+    ]  # chosen on validation accuracy, never on the test set
     cells = table1.grid_cells("vgg19-lr", PRESENT, probe=probe)
     assert len(cells) == 6
     assert {(c.backbone, c.lr, c.epochs) for c in cells} == {("vgg19", 3e-5, 2)}
@@ -130,7 +131,11 @@ def test_the_gpu_grid_runs_the_full_recipe_on_all_images():
     ],
 )
 def test_chosen_lr(scores, expected):
-    probe = [finished("vgg19", False, "mnist", {"mnist": a}, lr=lr) for lr, a in scores.items()]
+    """On the best validation accuracy; the test accuracy (here its opposite) is not read."""
+    probe = [
+        finished("vgg19", False, "mnist", {"mnist": 1 - a}, lr=lr, val=a)
+        for lr, a in scores.items()
+    ]
     assert table1.chosen_lr(probe) == expected
 
 
@@ -167,9 +172,52 @@ def test_verdict_counts_ties_apart_and_compares_signs_with_the_paper():
     assert verdict.p_value == pytest.approx(table1.sign_test(2, 1))
     assert verdict.agreement == (1, 2)  # xception agrees, vit does not; ties left out
     assert verdict.paper_higher == (3, 4)
-    text = table1.verdict_lines([verdict], [0.5])
+    agree, compared, p = verdict.permutation
+    assert (agree, compared) == (1, 2) and p == pytest.approx(1.0)
+    text = table1.verdict_lines([verdict], [0.5], [0.9])
     assert "higher for 2 of 4 backbones, 1 tie left out" in text
-    assert "agrees with the paper's for 1 of 2" in text
+    assert "signs as the paper's: 1 of 2 (p = 1.00)" in text
+
+
+def test_the_sensitivity_analysis_counts_seed_noise_as_ties_and_drops_rows_near_chance():
+    cells = [
+        *pair("xception", "mnist", {"usps": 0.50}, {"usps": 0.60}),  # +10: higher
+        *pair("vit", "mnist", {"usps": 0.50}, {"usps": 0.51}),  # +1: a tie within 2 pp
+        *pair("densenet121", "mnist", {"usps": 0.11}, {"usps": 0.14}),  # both below 15%
+        *pair("resnet50v2", "mnist", {"usps": 0.60}, {"usps": 0.50}),  # -10: lower
+    ]
+    (verdict,) = table1.verdicts(
+        table1.differences(cells), [("mnist", "usps")], {}, table1.arms(cells)
+    )
+    assert (verdict.higher, verdict.lower) == (4 - 1, 1)
+    assert verdict.near_chance == {"densenet121"}
+    assert verdict.sensitive == (1, 1, 1)
+    assert verdict.sensitive_p == pytest.approx(1.0)
+
+
+def test_agreement_with_the_paper_is_tested_against_chance():
+    """All our signs agree, but the paper has every backbone higher: shuffling our signs
+    cannot do otherwise, so the agreement is exactly what chance gives (p = 1)."""
+    paper = dict.fromkeys("abcdef", 1.0)
+    same = table1.Verdict(("mnist", "usps"), dict.fromkeys("abcdef", 2.0), paper)
+    assert same.permutation == (6, 6, pytest.approx(1.0))
+    mixed_paper = {"a": 1.0, "b": 1.0, "c": 1.0, "d": -1.0, "e": -1.0, "f": -1.0}
+    ours = {"a": 5.0, "b": 4.0, "c": 3.0, "d": -1.0, "e": -2.0, "f": -3.0}
+    matched = table1.Verdict(("mnist", "usps"), ours, mixed_paper)
+    agree, _, p = matched.permutation
+    assert agree == 6 and p == pytest.approx(1 / 20)  # one of C(6, 3) arrangements
+    assert matched.rank_correlation == pytest.approx(0.8, abs=0.1)
+
+
+def test_the_cost_on_the_source_is_measured_on_the_converged_runs():
+    cells = [
+        *pair("digitnet", "mnist", {"usps": 0.80}, {"usps": 0.70}, seed=0),
+        *pair("digitnet", "mnist", {"usps": 0.80}, {"usps": 0.72}, seed=1),
+    ]
+    cells[1].record.accuracy["mnist"] = 0.88  # NeuRN 2 pp lower at home on seed 0
+    text = table1.source_cost(cells)
+    assert "on its own source's test set MNIST -1.00" in text
+    assert "it is lower on M→U -9.00" in text
 
 
 def test_paper_differences_subtract_the_plain_row():
@@ -286,10 +334,11 @@ def test_direction_summary_says_where_we_go_against_the_paper():
     assert "as in the paper's table on M→MM (NeuRN higher for 2 of 3 here, 2 of 3 in the" in text
     assert "**against the paper's** on M→U (NeuRN higher for 1 of 3 here" in text
     assert "U→M" not in text.split("Split evenly")[0]
-    assert text.endswith(
+    assert (
         "Split evenly, so neither way: U→M (NeuRN higher for 1 and lower for 1 of 2 here; "
         "higher for 2 and lower for 1 of 3 in the paper)."
-    )
+    ) in text
+    assert "No more agreement than chance gives" in text
     assert table1.direction_summary([split]).startswith("Split evenly")
     assert table1.direction_summary([]) == ""
 
