@@ -16,18 +16,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks._grid import add_grid_options, run_grid
-from benchmarks._report import ROOT
+from benchmarks.results import (
+    AVERAGE,
+    DOMAIN_NAMES,
+    README,
+    RENDERED,
+    RESULTS,
+    CellStore,
+    Paired,
+    accuracy_chart,
+    average_over_targets,
+    environments_of,
+    holm_adjusted,
+    markdown_table,
+    mean_std,
+    method_of,
+    p_text,
+    paired,
+    panels_of,
+    real_targets,
+    records_by_row,
+    transfer_label,
+    write_figure,
+    write_page,
+    write_section,
+)
+from benchmarks.results import paired_tests as paired_exploratory
+from benchmarks.results import tests_table as exploratory_table
+from neurn_keras.training import RunRecord
 
-CELLS = ROOT / "docs" / "results" / "invariance"
-PLAN = ROOT / "docs" / "results" / "invariance_plan.md"
-PAGE = ROOT / "docs" / "results" / "invariance.md"
-FIGURE = ROOT / "docs" / "results" / "invariance.png"
+CELLS = RESULTS / "invariance"
+PLAN = RESULTS / "invariance_plan.md"
+PAGE = RESULTS / "invariance.md"
+FIGURE = RESULTS / "invariance.png"
 PLAN_BLOCK = re.compile(r"<!-- plan -->\n```json\n(.*?)\n```", re.DOTALL)
 
 
@@ -120,6 +148,239 @@ def configs(plan: Plan, sources=None, methods=None, seeds=None) -> list:
     ]
 
 
+# ------------------------------------------------------------------------------ the page
+
+
+def load(plan: Plan) -> dict[tuple[str, str], dict[int, RunRecord]]:
+    """``{(source, method): {seed: record}}`` of the plan's grid, from the committed cells."""
+    records = [f.record for f in CellStore(CELLS).load() if f.record.seed in plan.seeds]
+    out = {}
+    for source, methods in plan.grid.items():
+        rows = {name: method_of(plan.protocol, source=source, **plan.methods[name])
+                for name in methods}  # fmt: skip
+        found = records_by_row(records, rows, protocol=plan.protocol, source=source)
+        out.update({(source, name): seeds for name, seeds in found.items()})
+    return out
+
+
+def outcome(record: RunRecord) -> float:
+    """The plan's outcome of one run: ``AVERAGE`` (its real targets other than the source)."""
+    return average_over_targets(record.accuracy, record.source)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One planned test: its comparison, its family, the paired outcomes, its Holm p
+    (within its family; the primary is alone), or None while an arm lacks a seed."""
+
+    family: str
+    comparison: Comparison
+    paired: Paired | None
+    holm: float | None
+
+    def verdict(self, alpha: float) -> str:
+        c = self.comparison
+        if self.paired is None or self.holm is None:
+            return "not tested yet (an arm lacks a seed)"
+        if self.holm >= alpha:
+            return "not distinguishable on five seeds" if self.family == "controls" else (
+                "no significant difference")  # fmt: skip
+        better = c.method if self.paired.mean > 0 else c.baseline
+        return f"{LABELS.get(better, better)} is better"
+
+
+def planned_tests(plan: Plan, runs) -> list[Result]:
+    """Exactly the plan's tests, each only once both arms have every seed of the plan."""
+    out = []
+    for family in ["primary", *plan.families]:
+        chosen = [plan.primary] if family == "primary" else plan.families[family]
+        results = []
+        for comparison in chosen:
+            ours = runs.get((comparison.source, comparison.method), {})
+            theirs = runs.get((comparison.source, comparison.baseline), {})
+            complete = all(set(plan.seeds) <= set(arm) for arm in (ours, theirs))
+            results.append(
+                paired({s: outcome(r) for s, r in ours.items()},
+                       {s: outcome(r) for s, r in theirs.items()}) if complete else None
+            )  # fmt: skip
+        adjusted = holm_adjusted([None if r is None else r.p for r in results])
+        out += [Result(family, c, r, h) for c, r, h in zip(chosen, results, adjusted, strict=True)]
+    return out
+
+
+LABELS = {
+    "erm": "ERM", "neurn_k3": "NeuRN (k=3)", "neurn_k5": "NeuRN (k=5)",
+    "polarity": "polarity inversion", "standardize": "per-image standardization",
+    "minmax": "luminance min–max", "sobel": "Sobel magnitude", "localstd": "local σ (no max)",
+}  # fmt: skip
+"""How the page names the plan's methods."""
+
+
+def runs_table(plan: Plan, runs) -> str:
+    header = ["source", "method", "seeds", "target accuracy (real targets, %)", "average", RENDERED,
+              "source (home)"]  # fmt: skip
+    rows = []
+    for source, methods in plan.grid.items():
+        for name in methods:
+            seeds = runs.get((source, name), {})
+            records = list(seeds.values())
+            targets = ", ".join(
+                f"{transfer_label((source, t))} {mean_std([r.accuracy[t] for r in records])}"
+                for t in (real_targets(records[0].accuracy, source) if records else [])
+            )
+            rows.append([DOMAIN_NAMES[source], LABELS.get(name, name), f"{len(seeds)} of "
+                         f"{len(plan.seeds)}", targets or "–",
+                         mean_std([outcome(r) for r in records]),
+                         mean_std([r.accuracy[RENDERED] for r in records
+                                   if RENDERED in r.accuracy]),
+                         mean_std([r.accuracy[source] for r in records])])  # fmt: skip
+    return markdown_table(header, rows)
+
+
+def tests_table(plan: Plan, tests: list[Result]) -> str:
+    header = ["family", "comparison (from)", "mean Δ (pp)", "95% CI", "per seed", "p",
+              "p (Holm, within family)", "verdict"]  # fmt: skip
+    rows = []
+    for t in tests:
+        c = t.comparison
+        name = f"{LABELS[c.method]} − {LABELS[c.baseline]} ({DOMAIN_NAMES[c.source]})"
+        if t.paired is None:
+            rows.append([t.family, name, "–", "–", "–", "–", "–", t.verdict(plan.alpha)])
+            continue
+        low, high = t.paired.interval() or (math.nan, math.nan)
+        rows.append([t.family, name, f"{100 * t.paired.mean:+.2f}",
+                     f"{100 * low:+.2f} to {100 * high:+.2f}",
+                     ", ".join(f"{100 * d:+.1f}" for d in t.paired.differences),
+                     p_text(t.paired.p), p_text(t.holm), t.verdict(plan.alpha)])  # fmt: skip
+    return markdown_table(header, rows)
+
+
+def exploratory(plan: Plan, runs) -> list:
+    """From MNIST, per target and at home: every method against ERM and NeuRN (k=3)
+    against every other method (Holm over all of them; decides nothing)."""
+    source = plan.primary.source
+    results = {LABELS[name]: {s: r.accuracy for s, r in runs.get((source, name), {}).items()}
+               for name in plan.grid[source]}  # fmt: skip
+    present = {k: v for k, v in results.items() if v}
+    panels = [p for p in panels_of(present, source) if p != "average"] + [source]
+    pairs = [(LABELS[m], "ERM") for m in plan.grid[source] if m != "erm"]
+    pairs += [("NeuRN (k=3)", LABELS[m]) for m in plan.grid[source] if m not in ("erm", "neurn_k3")]
+    return paired_exploratory(present, pairs, panels, source)
+
+
+def figure(plan: Plan, runs):
+    source = plan.primary.source
+    results = {LABELS[name]: {s: r.accuracy for s, r in runs.get((source, name), {}).items()}
+               for name in plan.grid[source]}  # fmt: skip
+    with_neurn = {LABELS[name]: plan.methods[name].get("input_norm") == "neurn"
+                  for name in plan.grid[source]}  # fmt: skip
+    title = (f"From MNIST, seeds {plan.seeds[0]}–{plan.seeds[-1]}: NeuRN against one-line "
+             "invariances (bar: mean; dots: seeds)")  # fmt: skip
+    return accuracy_chart(results, with_neurn, source, title)
+
+
+def findings(plan: Plan, tests: list[Result]) -> list[str]:
+    """The plan's decisions, one line each, in its words."""
+    lines = []
+    for t in tests:
+        c = t.comparison
+        name = f"{LABELS[c.method]} − {LABELS[c.baseline]} from {DOMAIN_NAMES[c.source]}"
+        if t.paired is None:
+            lines.append(f"- {t.family}: {name}: not tested yet (an arm lacks a seed).")
+            continue
+        low, high = t.paired.interval()
+        lines.append(
+            f"- {t.family}: {name}: {100 * t.paired.mean:+.2f} points (95% CI {100 * low:+.2f} "
+            f"to {100 * high:+.2f}; p = {p_text(t.paired.p)}"
+            + ("" if t.family == "primary" else f", Holm {p_text(t.holm)}")
+            + f"): {t.verdict(plan.alpha)}."
+        )
+    return lines
+
+
+def window_decision(plan: Plan, tests: list[Result]) -> str:
+    """The window under the plan's one rule for defaults."""
+    from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
+
+    test = next((t for t in tests if t.family == "window"), None)
+    if test is None or test.holm is None:
+        return (f"The default window (k={DEFAULT_KERNEL_SIZE}) is not confirmed yet: the "
+                "window test waits for every seed.")  # fmt: skip
+    if test.holm < plan.alpha and test.paired.mean > 0:
+        return (f"k=3 beats k=5 on fresh seeds (Holm p = {test.holm:.3f}): the default "
+                f"k={DEFAULT_KERNEL_SIZE} is confirmed.")  # fmt: skip
+    if test.holm < plan.alpha:
+        return (f"k=5 beats k=3 on fresh seeds (Holm p = {test.holm:.3f}): under the plan's "
+                f"rule the default goes back to k=5 (it is k={DEFAULT_KERNEL_SIZE}).")  # fmt: skip
+    return (f"k=3 − k=5 is not significant on fresh seeds (p = {test.holm:.3f}): under the "
+            f"plan's rule the default stays k={DEFAULT_KERNEL_SIZE}, and it is called not "
+            "confirmed.")  # fmt: skip
+
+
+def headline(plan: Plan, tests: list[Result]) -> str:
+    """The README's one sentence, by the plan's rule for it."""
+    controls = [t for t in tests if t.family == "controls"]
+    if any(t.holm is None for t in controls) or not controls:
+        done = sum(t.holm is not None for t in controls)
+        return (f"**What in NeuRN does the work** (confirmatory, "
+                f"[docs/results/invariance.md](docs/results/invariance.md)): not decided yet "
+                f"({done} of {len(controls)} control tests complete).")  # fmt: skip
+    beaten = [t for t in controls if t.holm < plan.alpha and t.paired.mean > 0]
+    winners = [t for t in controls if t.holm < plan.alpha and t.paired.mean < 0]
+    unbeaten = [t for t in controls if t not in beaten]
+
+    def said(t: Result) -> str:
+        low, high = t.paired.interval()
+        return (f"{LABELS[t.comparison.baseline]} (NeuRN − it {100 * t.paired.mean:+.2f} points, "
+                f"95% CI {100 * low:+.2f} to {100 * high:+.2f})")  # fmt: skip
+
+    lead = (
+        "**What in NeuRN does the work** (confirmatory, five fresh seeds, "
+        "[docs/results/invariance.md](docs/results/invariance.md)): "
+    )
+    if winners:
+        return lead + "a one-line control beats NeuRN: " + "; ".join(map(said, winners)) + "."
+    if unbeaten:
+        return (lead + "NeuRN does not beat " + "; ".join(map(said, unbeaten))
+                + f"; it beats the other {len(beaten)} one-line control(s).")  # fmt: skip
+    return lead + f"NeuRN beats every one-line control tested ({len(beaten)})."
+
+
+def report() -> None:
+    plan = read_plan()
+    runs = load(plan)
+    tests = planned_tests(plan, runs)
+    done = sum(len(seeds) for seeds in runs.values())
+    expected = sum(len(m) for m in plan.grid.values()) * len(plan.seeds)
+    intro = (
+        "A confirmatory test of what in NeuRN does the work, by the plan committed before "
+        "its runs ([invariance_plan.md](invariance_plan.md): the hypotheses, the one primary "
+        "comparison, the families, the seeds, the decision rules). Protocol `digits10k`, "
+        f"DigitNet, seeds {', '.join(map(str, plan.seeds))} (used by no earlier page). The "
+        f"outcome of a run: {AVERAGE}. {done} of {expected} runs in."
+    )
+    body = "\n\n".join([
+        intro,
+        "## Verdict\n\n" + headline(plan, tests) + "\n\n" + "\n".join(findings(plan, tests)),
+        "## The defaults\n\n" + window_decision(plan, tests),
+        f"![per-target accuracy per method, each seed a point]({FIGURE.name})",
+        "## The runs\n\nMean ± std over the seeds in (percent).\n\n" + runs_table(plan, runs),
+        "## The planned tests (confirmatory)\n\nTwo-sided paired t-tests over the seeds on "
+        "the outcome, Holm within each family; the primary alone. Nothing but these is "
+        "tested as confirmatory.\n\n" + tests_table(plan, tests),
+        "## Per target and at home (exploratory)\n\nEvery method against ERM and NeuRN "
+        "(k=3) against every other method, from MNIST, on each target (syn_render included) "
+        "and on MNIST's own test set; paired t-tests, Holm over this table. Chosen after the "
+        "plan, decides nothing.\n\n" + exploratory_table(exploratory(plan, runs), "mnist"),
+    ])  # fmt: skip
+    every = [r for seeds in runs.values() for r in seeds.values()]
+    write_page(PAGE, "What in NeuRN does the work: NeuRN against one-line invariances", body,
+               environments_of(every))  # fmt: skip
+    if any(runs.get((plan.primary.source, m)) for m in plan.grid[plan.primary.source]):
+        write_figure(figure(plan, runs), FIGURE)
+    write_section(README, "invariance", headline(plan, tests))
+
+
 def main(argv=None) -> int:
     plan = read_plan()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -130,6 +391,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.report_only:
         run_grid(configs(plan, args.sources, args.methods, args.seeds), args)
+    report()
     return 0
 
 

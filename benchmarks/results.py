@@ -41,6 +41,9 @@ ALPHA = 0.05
 
 REAL_DOMAINS = DOMAINS
 """The real digit domains (MNIST, USPS, SVHN, MNIST-M), in the paper's order."""
+DOMAIN_NAMES = {"mnist": "MNIST", "usps": "USPS", "svhn": "SVHN", "mnist_m": "MNIST-M",
+                "syn_render": "syn_render (ours)"}  # fmt: skip
+"""Each domain's name in running text (``domain_label`` gives the tables' short form)."""
 RENDERED = RENDERED_DOMAINS[0]
 """Our rendered digits: reported beside the real targets, never averaged in."""
 AVERAGE = (

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING
 
 from benchmarks._grid import add_grid_options, batchnorm_check, percent, run_cells
 from benchmarks.results import (
+    DOMAIN_NAMES,
     README,
     REAL_DOMAINS,
     RENDERED,
@@ -86,7 +87,7 @@ if TYPE_CHECKING:
     from neurn_keras.training.tables import PairedComparison
 
 DOMAINS = REAL_DOMAINS
-NAMES = {"mnist": "MNIST", "usps": "USPS", "svhn": "SVHN", "mnist_m": "MNIST-M"}
+NAMES = DOMAIN_NAMES
 REFERENCE = ROOT / "data" / "reference" / "paper_table1.csv"
 CELLS = RESULTS / "table1"
 PAGE = RESULTS / "table1.md"

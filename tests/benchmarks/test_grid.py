@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from benchmarks import neurn_ablations
-from benchmarks._grid import CellStore, run_cells
+from benchmarks._grid import run_cells
+from benchmarks.results import CellStore
 from neurn_keras.training.rundir import RunDirectory
 
 
 def test_a_cell_another_process_holds_is_skipped_not_failed(tmp_path):
-    cell = neurn_ablations.configs(("usps",))[0]
+    cell = neurn_ablations.configs()[0]
     runs = tmp_path / "runs"
     store = CellStore(tmp_path / "cells")
     lines = []
