@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import io
 import itertools
+import json
 import shutil
 import statistics
 import tempfile
@@ -34,7 +35,12 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from benchmarks.results import markdown_table
+
+GPU_RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results" / "gpu_run.json"
+"""What ``benchmarks.gpu_run`` measured on a GPU (the throughput page's GPU section)."""
 FEEDS = ("step", "arrays", "pipeline", "stream")
 MODELS = ("digitnet", "mobilenetv2")
 """The models both throughput scripts measure."""
@@ -253,3 +259,64 @@ def measure(
         out[key] = batch / per_step
         out[f"{key}/epoch_s"] = max(median[(key, short)] - short * per_step, 0.0)
     return out
+
+
+# --- the GPU section of the throughput page (from gpu_run.json) ---------------------------
+
+
+def _gbps(value: float) -> str:
+    return f"{value / 1e9:,.1f} GB/s"
+
+
+def neurn_table(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        neurn, copy = row["neurn_bytes_per_s"], row["copy_bytes_per_s"]
+        shape = "×".join(map(str, row["shape"]))
+        lines.append([shape, _gbps(neurn), _gbps(copy), f"{copy / neurn:.1f}×"])
+    header = ["images", "NeuRN (k=5)", "`x * 1.5` (a copy)", "NeuRN's time ÷ copy's"]
+    return markdown_table(header, lines)
+
+
+def training_table(measured: dict) -> str:
+    rows = []
+    for model in MODELS:
+        floor = measured.get(f"{model}/step/plain")
+        if floor is None:
+            continue
+        with_neurn = measured.get(f"{model}/step/neurn")
+        fits = [measured.get(f"{model}/pipeline/{kind}") for kind in ("plain", "neurn")]
+        ratio = target_verdict(floor / fits[1] if fits[1] else None)
+        rows.append(
+            [model, f"{floor:,.0f}", *(rate_cell(v, floor) for v in (with_neurn, *fits)), ratio]
+        )
+    header = ["model", "floor (images/s)", "floor + NeuRN", "fit, `train`'s pipeline",
+              "fit, `train`'s pipeline, + NeuRN", "time per image ÷ floor's"]  # fmt: skip
+    return markdown_table(header, rows)
+
+
+def gpu_section(path: Path = GPU_RESULTS) -> str:
+    """The throughput page's GPU section, from ``benchmarks.gpu_run``'s results file if
+    there is one."""
+    if path.is_file():
+        results = json.loads(path.read_text())
+        settings, found = results["settings"], results["versions"]
+        text = (
+            f"## On a GPU (JAX)\n\nFrom [{path.name}]({path.name}), measured by `python -m "
+            f"benchmarks.gpu_run` on {results['device']} (JAX {found.get('jax', '?')}, keras "
+            f"{found.get('keras', '?')}, Python {found.get('python', '?')}) in "
+            f"{results['seconds']:.0f} s. NeuRN under `jax.jit` against an elementwise pass "
+            "over the same images, bytes moved per second (best of rounds):\n\n"
+            f"{neurn_table(results['neurn'])}\n\nTraining at 32×32×3, batch {settings['batch']}, "
+            f"median of {settings['rounds']} rounds of {settings['steps']} steps; ratios against "
+            "the floor (Keras's compiled train step on a batch already on the device):\n\n"
+            f"{training_table(results['training'])}\n"
+        )
+        if results["skipped"]:
+            text += f"\nNot measured (past the time budget): {', '.join(results['skipped'])}.\n"
+    else:
+        text = (
+            "## On a GPU (JAX)\n\nNot measured yet: no `docs/results/gpu_run.json` (see "
+            "`benchmarks/gpu_run.py` for the one call that makes it).\n"
+        )
+    return "\n" + text

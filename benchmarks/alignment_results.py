@@ -9,15 +9,18 @@ NeuRN − plain differences are paired and seeds are averaged inside each resamp
 single-cell RMSE / KDE-IoU analysis runs on the UNVERIFIED demonstration data only, and is
 labelled so.
 
-    python -m benchmarks.alignment_results                 # writes docs/results/alignment.md
+    python -m benchmarks.alignment_results                 # measure (about 10 min), the page
     python -m benchmarks.alignment_results --quick         # 1 seed, 100 resamples, smoke check
-    python -m benchmarks.alignment_results --update-readme # also the README's alignment section
+    python -m benchmarks.alignment_results --report-only   # the page from what was measured
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -30,20 +33,21 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from benchmarks._report import (
-    ROOT,
-    check_readme_section,
+from benchmarks.results import (
+    README,
+    RESULTS,
     markdown_table,
-    replace_readme_section,
+    write_figure,
     write_page,
+    write_section,
 )
 from neurn_keras import applications, cortex, datasets, neuro
 from neurn_keras.cortex import figures
 from neurn_keras.cortex.labels import short_labels
-from neurn_keras.files import atomic_write
+from neurn_keras.files import atomic_write, atomic_write_text
 
-PAGE = ROOT / "docs" / "results" / "alignment.md"
-FIGURES = ROOT / "docs" / "results" / "alignment"
+PAGE = RESULTS / "alignment.md"
+FIGURES = RESULTS / "alignment"
 CONDITIONS = ("untrained", "mnist")
 DEMO_HEADER = [
     "model",
@@ -58,9 +62,14 @@ DEMO_HEADER = [
 ]
 
 
-def parse_args():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only write the page, its figures and sections, from docs/results/alignment/",
     )
     p.add_argument("--archs", nargs="+", default=["digitnet", "mobilenetv2"])
     p.add_argument(
@@ -75,10 +84,7 @@ def parse_args():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="1 seed, 100 resamples, 2000 images")
-    p.add_argument("--update-readme", action="store_true")
-    args = p.parse_args()
-    if args.update_readme:
-        check_readme_section("alignment")
+    args = p.parse_args(argv)
     if args.quick:
         args.seeds, args.n_boot, args.train_images = 1, 100, 2000
     return args
@@ -201,59 +207,51 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:+.{digits}f}" if value < 0 or value > 0 else f"{value:.{digits}f}"
 
 
-def rsa_section(
-    rsa, rsms, args, made: pd.DataFrame
-) -> tuple[str, list[pd.DataFrame], list[list[str]]]:
-    best = rsa.best
-    pixels = best[best["model"] == "pixels"].set_index("group")["spearman"]
-    ceiling = rsms.groups.set_index("group")["noise_ceiling"]
-    summary, comparisons = [], []
-    for arch in args.archs:
-        for condition in CONDITIONS:
-            if condition == "mnist" and arch not in args.trained_archs:
-                continue
-            table = seed_averaged(rsa, arch, condition, args.seeds)
-            comparisons.append(table)
-            mean = table.set_index("group").loc["mean"]
-            per_group = table[table["group"] != "mean"]
-            accuracy = ""
-            if condition == "mnist":
-                acc = made[made["arch"] == arch].groupby("neurn")["mnist_test_accuracy"].mean()
-                accuracy = f"{acc[True]:.3f} / {acc[False]:.3f}"
-            summary.append(
-                [
-                    arch,
-                    condition,
-                    accuracy or "–",
-                    f"{mean['with']:.3f}",
-                    f"{mean['without']:.3f}",
-                    f"{fmt(mean['difference'])} [{fmt(mean['ci_low'])}, {fmt(mean['ci_high'])}]",
-                    ", ".join(fmt(d) for d in table.attrs["per_seed"]),
-                    f"{(per_group['ci_low'] > 0).sum()} / {(per_group['ci_high'] < 0).sum()}",
-                ]
-            )
-    header = [
-        "architecture",
-        "weights",
-        "MNIST test acc. (NeuRN / plain)",
-        "r with NeuRN",
-        "r plain",
-        "Δ r [95% CI]",
-        "Δ r per seed",
-        "groups Δ>0 / Δ<0 (CI excl. 0)",
-    ]
-    text = markdown_table(header, summary) + "\n\n" + conclusion(comparisons)
+def rsa_section(data: dict, args) -> tuple[str, list[pd.DataFrame], list[list[str]]]:
+    """The summary table (one row per architecture and condition) and the scale line."""
+    made, summary = data["made"], []
+    for table in data["comparisons"]:
+        arch, condition = table["with_model"].iloc[0].split(" ")
+        mean = table.set_index("group").loc["mean"]
+        per_group = table[table["group"] != "mean"]
+        accuracy = "–"
+        if condition == "mnist":
+            acc = made[made["arch"] == arch].groupby("neurn")["mnist_test_accuracy"].mean()
+            accuracy = f"{acc[True]:.3f} / {acc[False]:.3f}"
+        summary.append(
+            [arch, condition, accuracy, f"{mean['with']:.3f}", f"{mean['without']:.3f}",
+             f"{fmt(mean['difference'])} [{fmt(mean['ci_low'])}, {fmt(mean['ci_high'])}]",
+             ", ".join(fmt(d) for d in table.attrs["per_seed"]),
+             f"{(per_group['ci_low'] > 0).sum()} / {(per_group['ci_high'] < 0).sum()}"]
+        )  # fmt: skip
+    header = ["architecture", "weights", "MNIST test acc. (NeuRN / plain)", "r with NeuRN",
+              "r plain", "Δ r [95% CI]", "Δ r per seed",
+              "groups Δ>0 / Δ<0 (CI excl. 0)"]  # fmt: skip
+    text = markdown_table(header, summary) + "\n\n" + conclusion(data["comparisons"])
+    ceiling = data["ceiling"]
     context = (
-        f"For scale: the scenes' own pixels reach a mean r of {pixels.mean():.3f}; the groups' "
-        f"noise ceilings average {ceiling.mean():.3f} (from {ceiling.min():.3f} for VISrl L5 to "
-        f"{ceiling.max():.3f})."
+        f"For scale: the scenes' own pixels reach a mean r of {data['pixels_mean']:.3f}; the "
+        f"groups' noise ceilings average {ceiling['mean']:.3f} (from {ceiling['min']:.3f} for "
+        f"VISrl L5 to {ceiling['max']:.3f})."
     )
-    return text + "\n\n" + context, comparisons, summary
+    return text + "\n\n" + context, data["comparisons"], summary
 
 
-def main() -> None:
-    args = parse_args()
-    FIGURES.mkdir(parents=True, exist_ok=True)
+MEASURED = FIGURES / "measured.json"
+KDE = FIGURES / "kde_unverified.npz"
+"""What ``measure`` keeps for the page: everything it says, in small files, so that the
+page, its figures and the README section rebuild without the data or the models."""
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records", double_precision=6))
+
+
+def measure(args) -> None:
+    """Builds and trains the models, runs the RSA and the single-cell demonstration, and
+    writes what the page needs into ``docs/results/alignment/``."""
+    from neurn_keras.environment import versions
+
     start = time.perf_counter()
     rsms = neuro.load_scene_rsms()
     models, made = build_models(args)
@@ -262,61 +260,118 @@ def main() -> None:
     columns = ["model", "layer", "layer_index", "group", "spearman", "ci_low", "ci_high"]
     layers = rsa.layers[columns].round(4)
     atomic_write(FIGURES / "rsa_layers.csv", lambda tmp: layers.to_csv(tmp, index=False))
-    table, comparisons, summary = rsa_section(rsa, rsms, args, made)
-
-    chart = pd.concat(comparisons, ignore_index=True)
-    figures.save_figure(
-        figures.rsa_pairs_chart(
-            chart,
-            title=f"Does NeuRN move the network closer to cortex? (mean of {args.seeds} seeds)",
-        ),
-        FIGURES / "rsa_pairs.png",
-    )
+    comparisons = []
+    for arch in args.archs:
+        for condition in CONDITIONS:
+            if condition == "mnist" and arch not in args.trained_archs:
+                continue
+            table = seed_averaged(rsa, arch, condition, args.seeds)
+            comparisons.append({"rows": frame_records(table), "per_seed": table.attrs["per_seed"]})
     first = args.archs[0]
     shown = [label(first, "mnist", 0, True), label(first, "mnist", 0, False), "pixels"]
     labels = short_labels({k: models[k] for k in shown[:2]})
-    figures.save_figure(
+    cells = neuro.load_unverified_responses(warn=False)
+    demo = cortex.rmse_analysis({k: models[k] for k in shown[:2]}, cells,
+                                groupings=("cell_class",), seed=0)  # fmt: skip
+    arrays = {}
+    for index, (neural, kernel, _) in enumerate(demo.kde_values.values()):
+        arrays[f"{index}_neural"], arrays[f"{index}_kernel"] = neural, kernel
+    atomic_write(KDE, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
+    ceiling = rsms.groups.set_index("group")["noise_ceiling"]
+    best = rsa.best
+    measured = {
+        "settings": {key: getattr(args, key) for key in
+                     ("archs", "trained_archs", "seeds", "train_images", "epochs", "n_boot")},
+        "identical_start": identical,
+        "made": frame_records(made),
+        "comparisons": comparisons,
+        "pixels_mean": float(best[best["model"] == "pixels"]["spearman"].mean()),
+        "ceiling": {"mean": float(ceiling.mean()), "min": float(ceiling.min()),
+                    "max": float(ceiling.max())},
+        "best_shown": frame_records(best[best["model"].isin(shown)]),
+        "coverage": rsa.coverage,
+        "shown": shown,
+        "labels": labels,
+        "demo_layers": frame_records(demo.layers),
+        "demo_note": demo.note,
+        "kde": [[model, group, layer] for (model, group), (_, _, layer) in demo.kde_values.items()],
+        "minutes": round((time.perf_counter() - start) / 60, 1),
+        "versions": versions(),
+        "platform": f"{platform.platform()}; {platform.processor() or platform.machine()}",
+    }  # fmt: skip
+    atomic_write_text(MEASURED, json.dumps(measured, indent=1, sort_keys=True) + "\n")
+
+
+def load_measured() -> dict:
+    """``measured.json`` with its tables as DataFrames and the KDE values back."""
+    data = json.loads(MEASURED.read_text(encoding="utf-8"))
+    data["made"] = pd.DataFrame(data["made"])
+    tables = []
+    for item in data["comparisons"]:
+        table = pd.DataFrame(item["rows"])
+        table.attrs["per_seed"] = item["per_seed"]
+        tables.append(table)
+    data["comparisons"] = tables
+    data["best_shown"] = pd.DataFrame(data["best_shown"])
+    data["demo_layers"] = pd.DataFrame(data["demo_layers"])
+    with np.load(KDE) as arrays:
+        data["kde_values"] = {
+            (model, group): (arrays[f"{i}_neural"], arrays[f"{i}_kernel"], layer)
+            for i, (model, group, layer) in enumerate(data["kde"])
+        }
+    return data
+
+
+def write_figures(data: dict) -> None:
+    settings = data["settings"]
+    chart = pd.concat(data["comparisons"], ignore_index=True)
+    title = f"Does NeuRN move the network closer to cortex? (mean of {settings['seeds']} seeds)"
+    write_figure(figures.rsa_pairs_chart(chart, title=title), FIGURES / "rsa_pairs.png")
+    first = settings["archs"][0]
+    write_figure(
         figures.rsa_chart(
-            rsa.best[rsa.best["model"].isin(shown)],
-            ci=rsa.coverage,
-            labels=labels,
+            data["best_shown"], ci=data["coverage"], labels=data["labels"],
             title=f"RSA with mouse visual cortex: {first} after MNIST training, seed 0 "
-            f"({rsa.coverage:.0%} bootstrap intervals over scenes)",
+            f"({data['coverage']:.0%} bootstrap intervals over scenes)",
         ),
         FIGURES / "rsa_by_area.png",
-    )
-
-    cells = neuro.load_unverified_responses(warn=False)
-    pair = {k: models[k] for k in shown[:2]}
-    demo = cortex.rmse_analysis(pair, cells, groupings=("cell_class",), seed=0)
-    figures.save_figure(
-        figures.fig3_kde(demo.kde_values, demo.layers, note=demo.note, labels=labels),
+    )  # fmt: skip
+    write_figure(
+        figures.fig3_kde(data["kde_values"], data["demo_layers"], note=data["demo_note"],
+                         labels=data["labels"]),
         FIGURES / "fig3_kde_unverified.png",
-    )
-    demo_rows = [
-        [
-            r.model,
-            r.layer,
-            r.kernel,
-            r.n_maps,
-            r.n_maps_kept,
-            r.n_cells,
-            f"{r.rmse_best:.4f}",
-            f"{r.rmse_mean_pairs:.4f}",
-            f"{r.kde_iou:.3f}",
-        ]
-        for r in demo.layers.itertuples()
-    ]
-    minutes = (time.perf_counter() - start) / 60
+    )  # fmt: skip
 
-    body = f"""
+
+def report() -> None:
+    """The page, its figures and the README section, from ``docs/results/alignment/``."""
+    data = load_measured()
+    settings = argparse.Namespace(**data["settings"])
+    table, _, summary = rsa_section(data, settings)
+    write_figures(data)
+    shown = data["shown"]
+    demo_rows = [
+        [r.model, r.layer, r.kernel, r.n_maps, r.n_maps_kept, r.n_cells, f"{r.rmse_best:.4f}",
+         f"{r.rmse_mean_pairs:.4f}", f"{r.kde_iou:.3f}"]
+        for r in data["demo_layers"].itertuples()
+    ]  # fmt: skip
+    body = page_text(settings, data, table, shown, markdown_table(DEMO_HEADER, demo_rows))
+    write_page(PAGE, "Alignment with mouse visual cortex (RSA)", body,
+               [(data["versions"], data["platform"])])  # fmt: skip
+    short = table.split("\n\n")[1]  # the "In short" sentence
+    write_section(README, "alignment", readme_section(summary, short, settings))
+
+
+def page_text(args, data: dict, table: str, shown: list[str], demo: str) -> str:
+    first = args.archs[0]
+    return f"""
 **Question.** Does putting NeuRN in front of a network make its layers' representation of
 natural scenes more like mouse visual cortex? Measured by population RSA against the 21
 area × layer RDMs of the Allen Brain Observatory (Conwell et al. 2021), 118 scenes.
 
 **Setup.** Architectures: {", ".join(args.archs)} (`applications.build_model`, input 32×32×3,
 raw pixels). Seeds 0..{args.seeds - 1}; for each seed the NeuRN and plain networks start
-from the same weights (identical Conv2D kernels: {"yes" if identical else "NO"}).
+from the same weights (identical Conv2D kernels: {"yes" if data["identical_start"] else "NO"}).
 *untrained*: `weights=None`, a control. *mnist* ({", ".join(args.trained_archs) or "none"}):
 {args.epochs} epoch(s) of Adam (batch 64) on the first {args.train_images} real MNIST
 training images (prepared to 32×32×3), test accuracy on 2000 MNIST test images.
@@ -336,7 +391,8 @@ noise ceilings:
 
 ![RSA by area](alignment/rsa_by_area.png)
 
-All layer scores: [alignment/rsa_layers.csv](alignment/rsa_layers.csv).
+All layer scores: [alignment/rsa_layers.csv](alignment/rsa_layers.csv); what this page is
+made from: [alignment/measured.json](alignment/measured.json).
 
 **Reading.** These are short trainings of small networks on digits, and untrained
 controls; the scores sit far below the noise ceilings. A Δ whose interval includes 0 is
@@ -351,48 +407,39 @@ cells) failed the data manifest's consistency checks, so these numbers show the 
 working, not a finding. Models: {shown[0]} and {shown[1]}; 10 × 50 representatives, min-max
 scaled maps, centred neural maps.
 
-{markdown_table(DEMO_HEADER, demo_rows)}
+{demo}
 
 ![KDE overlays, UNVERIFIED data](alignment/fig3_kde_unverified.png)
 
-Run time: {minutes:.1f} min.
+Run time of the measurement: {data["minutes"]:.1f} min.
 """
-    write_page(PAGE, "Alignment with mouse visual cortex (RSA)", body)
-    print(f"wrote {PAGE}")
-    if args.update_readme:
-        short = table.split("\n\n")[1]  # the "In short" sentence
-        replace_readme_section("alignment", readme_section(summary, short, args))
-        print("updated README.md (alignment section)")
 
 
 def readme_section(summary: list[list[str]], short: str, args) -> str:
     rows = [[r[0], r[1], r[3], r[4], r[5]] for r in summary]
     header = ["architecture", "weights", "r with NeuRN", "r plain", "Δ r [95% CI]"]
-    table = markdown_table(header, rows) + "\n\n" + short
-    return f"""## Alignment with mouse visual cortex
+    return (
+        "Does NeuRN move a network closer to cortex? RSA, mean over 21 area × layer groups "
+        f"of the best layer's Spearman r ({args.seeds} seeds, {args.n_boot} scene resamples; "
+        "*untrained*: `weights=None`, NeuRN and plain from the same initial kernels; "
+        f"*mnist*: {args.epochs} epoch(s) on {args.train_images} MNIST images); details, "
+        "per-group results and the single-cell demonstration in "
+        "[docs/results/alignment.md](docs/results/alignment.md) and "
+        "[docs/alignment.md](docs/alignment.md):\n\n"
+        + markdown_table(header, rows)
+        + "\n\n"
+        + short
+    )
 
-`neurn_keras.neuro` reads Allen Brain Observatory natural-scenes data (NWB 1.x files with
-`h5py`, a compact `.npz` + `.csv` format, Cre line → excitatory / inhibitory);
-`neurn_keras.cortex` compares networks with it: kernel and cell maps, UMAP + KMeans
-sampling, RMSE, KDE-IoU, and population RSA with bootstrap intervals and noise ceilings.
 
-```
-python -m neurn_keras.cortex --model runs/a_neurn --model runs/a --output runs/cortex
-python -m neurn_keras.neuro from-nwb ophys_*.nwb --output runs/cells.npz   # per-cell data
-python -m neurn_keras.cortex --model A.keras --model B.keras --neural runs/cells.npz \\
-    --output runs/cortex_cells
-```
-
-Does NeuRN move a network closer to cortex? RSA, mean over 21 area × layer groups of the
-best layer's Spearman r ({args.seeds} seeds, {args.n_boot} scene resamples; *untrained*:
-`weights=None`, NeuRN and plain from the same initial kernels; *mnist*: {args.epochs}
-epoch(s) on {args.train_images} MNIST images); details, per-group results and the
-single-cell demonstration in
-[docs/results/alignment.md](docs/results/alignment.md) and [docs/alignment.md](docs/alignment.md):
-
-{table}
-"""
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not args.report_only:
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        measure(args)
+    report()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

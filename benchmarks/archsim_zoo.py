@@ -2,12 +2,14 @@
 
 Runs ``python -m neurn_keras.archsim`` twice on every zoo model, first with an empty cache
 (every model is built), then again (sequences read from the cache), timing both, and
-writes ``docs/results/archsim.md`` with the clustered heatmap, the matrix as CSV, each
-model's nearest neighbour, the VGG16/VGG19 alignment and what NeuRN changes.
+keeps what the page needs in ``docs/results/archsim/``: the similarity matrix, each
+model's number of layers, the groups with identical sequences, the VGG16/VGG19
+alignment, the times. ``docs/results/archsim.md`` (with the clustered heatmap, each
+model's nearest neighbour and what NeuRN changes) is made from those files alone.
 
-    python -m benchmarks.archsim_zoo                       # the page, figure and CSV
-    python -m benchmarks.archsim_zoo --verify-input-size   # also rebuild keras models at
-                                                           # their default input size
+    python -m benchmarks.archsim_zoo --verify-input-size   # measure (also rebuild keras
+                                                           # models at their default size)
+    python -m benchmarks.archsim_zoo --report-only         # the page from the files
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -27,13 +30,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 from scipy.stats import spearmanr
 
-from benchmarks._report import ROOT, markdown_table, write_page
-from neurn_keras.files import atomic_write
+from benchmarks.results import RESULTS, ROOT, markdown_table, write_figure, write_page
+from neurn_keras.files import atomic_write, atomic_write_text
 
-RESULTS = ROOT / "docs" / "results"
 PAGE_NAME = "archsim.md"
 FIGURE_NAME = "archsim_clustermap.png"
 MATRIX_NAME = "archsim_similarity.csv"
+INPUTS = RESULTS / "archsim" / "inputs.json"
+"""What the page is made from besides the matrix (``measure`` writes it)."""
 
 
 def run_cli(output: Path, cache: Path, models: list[str] | None) -> float:
@@ -68,19 +72,20 @@ def verify_input_size(sequences: dict[str, list[str]]) -> list[str]:
     return differ
 
 
-def depth_cap(a: list[str], b: list[str]) -> float:
-    """The largest index two sequences of these lengths can reach: shorter over longer."""
-    return min(len(a), len(b)) / max(len(a), len(b))
+def depth_cap(a: int, b: int) -> float:
+    """The largest index two sequences of lengths ``a`` and ``b`` can reach: shorter over
+    longer."""
+    return min(a, b) / max(a, b)
 
 
-def nearest_table(matrix, sequences) -> str:
+def nearest_table(matrix, lengths) -> str:
     rows = []
     for name in matrix.index:
         others = matrix.loc[name].drop(name)
         nearest = others.idxmax()
-        cap = depth_cap(sequences[name], sequences[nearest])
+        cap = depth_cap(lengths[name], lengths[nearest])
         rows.append(
-            [f"`{name}`", len(sequences[name]), f"`{nearest}`", f"{others.max():.3f}", f"{cap:.3f}"]
+            [f"`{name}`", lengths[name], f"`{nearest}`", f"{others.max():.3f}", f"{cap:.3f}"]
         )
     header = ["model", "layers", "nearest neighbour", "index", "depth-ratio cap"]
     return markdown_table(header, rows)
@@ -93,7 +98,7 @@ def identical_groups(sequences) -> list[list[str]]:
     return [names for names in groups.values() if len(names) > 1]
 
 
-def neurn_table(matrix, sequences) -> str:
+def neurn_table(matrix, lengths) -> str:
     rows = []
     for name in matrix.index:
         if not name.startswith("nk.") or name.endswith("+NeuRN"):
@@ -103,7 +108,7 @@ def neurn_table(matrix, sequences) -> str:
         rows.append(
             [
                 f"`{name}`",
-                len(sequences[name]),
+                lengths[name],
                 f"{matrix.loc[name, name + '+NeuRN']:.3f}",
                 f"`{closest}` ({matrix.loc[name, closest]:.3f})",
             ]
@@ -112,25 +117,25 @@ def neurn_table(matrix, sequences) -> str:
     return markdown_table(header, rows)
 
 
-def build_page(matrix, sequences, alignment_text, times, differ) -> str:
-    import keras
-
+def build_page(matrix, inputs: dict) -> str:
+    lengths, differ = inputs["lengths"], inputs["differ"]
     names = list(matrix.index)
     n_project = sum(n.startswith("nk.") for n in names)
     n_keras = len(names) - n_project
     upper = np.triu_indices(len(names), 1)
     values = matrix.to_numpy()[upper]
     caps = np.array(
-        [depth_cap(sequences[names[i]], sequences[names[j]]) for i, j in zip(*upper, strict=True)]
+        [depth_cap(lengths[names[i]], lengths[names[j]]) for i, j in zip(*upper, strict=True)]
     )
     rho = spearmanr(values, caps).statistic
     share_at_cap = np.mean(values >= caps - 0.05)
-    groups = identical_groups(sequences)
+    groups = inputs["identical_groups"]
     resnet50_nearest = matrix.loc["ResNet50"].drop("ResNet50").idxmax()
-    cold, warm = times
+    cold, warm = inputs["seconds"]["cold"], inputs["seconds"]["warm"]
     summary = (
         f"{len(names)} architectures: the {n_keras} constructors of `keras.applications` in "
-        f"keras {keras.__version__} and {n_project // 2} project backbones without and with "
+        f"keras {inputs['versions']['keras']} and {n_project // 2} project backbones without "
+        "and with "
         f"NeuRN (`nk.<name>`, `nk.<name>+NeuRN`). `python -m neurn_keras.archsim` took "
         f"**{cold:.0f} s** with an empty cache (every model built with `weights=None`, one "
         f"at a time) and **{warm:.0f} s** run again (sequences from the cache)."
@@ -176,18 +181,18 @@ sequences (index 1): {"; ".join(", ".join(g) for g in groups) or "none"}.
 NeuRN adds one token in front of a backbone, so with and without NeuRN the index is
 n/(n+1).
 
-{neurn_table(matrix, sequences)}
+{neurn_table(matrix, lengths)}
 
 ## Nearest neighbours
 
-{nearest_table(matrix, sequences)}
+{nearest_table(matrix, lengths)}
 
 ## VGG16 against VGG19
 
 VGG19 has one more Conv2D and ReLU in each of its last three blocks.
 
 ```
-{alignment_text.rstrip()}
+{inputs["alignment_text"].rstrip()}
 ```
 
 ## Input size
@@ -198,8 +203,56 @@ InceptionResNetV2, 71×71 for Xception). {verify}
     return body
 
 
+def measure(models: list[str] | None, verify: bool) -> None:
+    """Runs the CLI cold and warm and keeps what the page needs in ``docs/results/``."""
+    import pandas as pd
+
+    from neurn_keras.environment import versions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cold = run_cli(tmp / "cold", tmp / "cache", models)
+        warm = run_cli(tmp / "warm", tmp / "cache", models)
+        matrix = pd.read_csv(tmp / "cold" / "similarity.csv", index_col=0)
+        again = pd.read_csv(tmp / "warm" / "similarity.csv", index_col=0)
+        if not matrix.equals(again):
+            raise SystemExit("archsim_zoo: the cached run gave another matrix than the cold one")
+        sequences = json.loads((tmp / "cold" / "sequences.json").read_text())
+        alignment_text = (tmp / "cold" / "alignment_VGG16_VGG19.txt").read_text()
+        copy_atomic(tmp / "cold" / "similarity.csv", RESULTS / MATRIX_NAME)
+    inputs = {
+        "lengths": {name: len(tokens) for name, tokens in sequences.items()},
+        "identical_groups": identical_groups(sequences),
+        "alignment_text": alignment_text,
+        "seconds": {"cold": round(cold, 1), "warm": round(warm, 1)},
+        "differ": verify_input_size(sequences) if verify else None,
+        "versions": versions(),
+        "platform": f"{platform.platform()}; {platform.processor() or platform.machine()}",
+    }
+    INPUTS.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(INPUTS, json.dumps(inputs, indent=1, sort_keys=True) + "\n")
+
+
+def report() -> None:
+    """The page and the clustered heatmap, from the matrix and ``inputs.json``."""
+    import pandas as pd
+
+    from neurn_keras.archsim.figures import clustermap
+
+    matrix = pd.read_csv(RESULTS / MATRIX_NAME, index_col=0)
+    inputs = json.loads(INPUTS.read_text(encoding="utf-8"))
+    write_figure(clustermap(matrix).figure, RESULTS / FIGURE_NAME)
+    write_page(RESULTS / PAGE_NAME, "Architecture similarity over the model zoo",
+               build_page(matrix, inputs), [(inputs["versions"], inputs["platform"])])  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only write the page and its figure, from docs/results/archsim/",
+    )
     parser.add_argument(
         "--verify-input-size",
         action="store_true",
@@ -208,30 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", nargs="+", metavar="NAME", help="a subset, for a smoke check (default: all)"
     )
-    parser.add_argument(
-        "--results-dir", type=Path, default=RESULTS, help="where the page goes (docs/results)"
-    )
     args = parser.parse_args(argv)
-    results = args.results_dir
-
-    import pandas as pd
-
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        cold = run_cli(tmp / "cold", tmp / "cache", args.models)
-        warm = run_cli(tmp / "warm", tmp / "cache", args.models)
-        matrix = pd.read_csv(tmp / "cold" / "similarity.csv", index_col=0)
-        again = pd.read_csv(tmp / "warm" / "similarity.csv", index_col=0)
-        if not matrix.equals(again):
-            raise SystemExit("archsim_zoo: the cached run gave another matrix than the cold one")
-        sequences = json.loads((tmp / "cold" / "sequences.json").read_text())
-        alignment_text = (tmp / "cold" / "alignment_VGG16_VGG19.txt").read_text()
-        copy_atomic(tmp / "cold" / "similarity_clustermap.png", results / FIGURE_NAME)
-        copy_atomic(tmp / "cold" / "similarity.csv", results / MATRIX_NAME)
-    differ = verify_input_size(sequences) if args.verify_input_size else None
-    body = build_page(matrix, sequences, alignment_text, (cold, warm), differ)
-    write_page(results / PAGE_NAME, "Architecture similarity over the model zoo", body)
-    print(f"wrote {results / PAGE_NAME}, {FIGURE_NAME}, {MATRIX_NAME}")
+    if not args.report_only:
+        measure(args.models, args.verify_input_size)
+    report()
     return 0
 
 

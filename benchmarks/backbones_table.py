@@ -1,37 +1,31 @@
-"""Writes the table of backbones (docs/results/backbones.md, and the README's copy).
+"""Writes the table of backbones -> docs/results/backbones.md
 
 One row per backbone, in the order of their declaration (``neurn_keras.backbones``), which
 gives the name, constructor, architecture, code and minimum input size. The rest is read
-off models built by ``neurn_keras.applications``: the parameter count at the given input
-shape and number of classes, and the chain of layers in front of the backbone for a
-1-channel input of that size, which shows where NeuRN sits.
+off models built by ``neurn_keras.applications`` (about a minute on a CPU) and kept in
+``docs/results/backbones/rows.json``: the parameter count at the given input shape and
+number of classes, and the chain of layers in front of the backbone for a 1-channel input
+of that size, which shows where NeuRN sits. The page is made from that file.
 
-    python -m benchmarks.backbones_table                    # docs/results/backbones.md
-    python -m benchmarks.backbones_table --readme README.md  # also the README's table
-
-The README's copy is its section ``backbones-table``, inside the applications section
-(whose other text is written by hand).
+    python -m benchmarks.backbones_table                    # build the models, the page
+    python -m benchmarks.backbones_table --report-only      # the page from rows.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks._report import (
-    ROOT,
-    check_readme_section,
-    markdown_table,
-    replace_readme_section,
-    write_page,
-)
+from benchmarks.results import RESULTS, markdown_table, write_page
 from neurn_keras.cli import Parser, positive_int
+from neurn_keras.files import atomic_write_text
 
-README_SECTION = "backbones-table"
+PAGE = RESULTS / "backbones.md"
+ROWS = RESULTS / "backbones" / "rows.json"
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:
@@ -57,15 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog="Builds 2 models per backbone on the CPU; takes about a minute.",
     )
     parser.add_argument(
-        "--output",
-        type=Path,
-        default=ROOT / "docs" / "results" / "backbones.md",
-        help="Markdown file to write (default: docs/results/backbones.md)",
-    )
-    parser.add_argument(
-        "--readme",
-        type=Path,
-        help=f"also replace its section {README_SECTION!r} (between its markers)",
+        "--report-only",
+        action="store_true",
+        help="only write the page, from docs/results/backbones/rows.json",
     )
     parser.add_argument(
         "--input-shape",
@@ -77,10 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--classes", type=positive_int, default=10, help="number of classes (default: 10)"
     )
-    args = parser.parse_args(argv)
-    if args.readme is not None and not args.readme.is_file():
-        parser.error(f"--readme: no such file {args.readme}")
-    return args
+    return parser.parse_args(argv)
 
 
 def adaptation_chain(model, constructor_name: str) -> str:
@@ -142,16 +127,35 @@ def markdown(table: list[dict], shape, classes: int) -> str:
     return body + "\n\n" + note + "\n"
 
 
+def measure(shape, classes: int) -> None:
+    """Builds the models and keeps their rows (and where they were built) in ``ROWS``."""
+    import platform
+
+    from neurn_keras.environment import versions
+
+    data = {
+        "input_shape": list(shape),
+        "classes": classes,
+        "rows": rows(shape, classes),
+        "versions": versions(),
+        "platform": f"{platform.platform()}; {platform.processor() or platform.machine()}",
+    }
+    ROWS.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(ROWS, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def report() -> None:
+    data = json.loads(ROWS.read_text(encoding="utf-8"))
+    text = markdown(data["rows"], data["input_shape"], data["classes"])
+    write_page(PAGE, "Backbones of neurn_keras.applications", text,
+               [(data["versions"], data["platform"])])  # fmt: skip
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.readme is not None:
-        check_readme_section(README_SECTION, args.readme)
-    text = markdown(rows(args.input_shape, args.classes), args.input_shape, args.classes)
-    write_page(args.output, "Backbones of neurn_keras.applications", text)
-    print(f"wrote {args.output}")
-    if args.readme is not None:
-        replace_readme_section(README_SECTION, text, args.readme)
-        print(f"updated the table in {args.readme}")
+    if not args.report_only:
+        measure(args.input_shape, args.classes)
+    report()
     return 0
 
 

@@ -2,10 +2,12 @@
 
 ``.ci/run`` writes ``runs/ci-times.json`` (set up + main job, tests, total); the main job
 (``python -m neurn_keras.train`` with no arguments) records its own wall time in its
-``results.json``. This script puts both in the README, so no time there is typed by hand::
+``results.json``. ``--record`` keeps both in ``docs/results/ci_times.json`` (committed);
+the README's section is made from that file, so no time there is typed by hand::
 
-    bash .ci/run                                   # in a fresh clone
-    python -m benchmarks.ci_times --update-readme  # in that clone, or with --times FILE
+    bash .ci/run                                              # in a fresh clone
+    python -m benchmarks.ci_times --record ../clone/runs      # that clone's runs/ folder
+    python -m benchmarks.ci_times --report-only               # the section from the file
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks._report import ROOT, check_readme_section, replace_readme_section
+from benchmarks.results import README, RESULTS, write_section
+from neurn_keras.files import atomic_write_text
+
+MEASURED = RESULTS / "ci_times.json"
 
 
 def minutes(seconds: float) -> str:
@@ -48,23 +53,43 @@ def summary(times: dict, main_job: float | None) -> str:
         f"{minutes(times['setup_and_main_job_seconds'])} ({job} `pip install`), the tests "
         f"{minutes(times['tests_seconds'])}, "
         f"{minutes(times['total_seconds'])} in all{load}. Written by `python -m "
-        "benchmarks.ci_times --update-readme` from `runs/ci-times.json`."
+        "benchmarks.ci_times` from `docs/results/ci_times.json`."
     )
+
+
+def record(runs: Path) -> None:
+    """Keeps ``runs/ci-times.json`` and the main job's time in ``MEASURED``."""
+    times = json.loads((runs / "ci-times.json").read_text(encoding="utf-8"))
+    data = {**times, "main_job_seconds": main_job_seconds(runs)}
+    atomic_write_text(MEASURED, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def report() -> None:
+    if not MEASURED.is_file():
+        text = "Not measured in this checkout: `bash .ci/run` in a fresh clone measures it."
+    else:
+        times = json.loads(MEASURED.read_text(encoding="utf-8"))
+        text = summary(times, times.get("main_job_seconds"))
+    write_section(README, "ci-times", text)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--times", type=Path, default=ROOT / "runs" / "ci-times.json")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs", help="the main job's runs")
-    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="RUNS",
+        help="a clone's runs/ folder after `bash .ci/run`: keep its times first",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="only write the section, from the file"
+    )
     args = parser.parse_args(argv)
-    if not args.times.is_file():
-        raise SystemExit(f"{args.times}: no such file; run `bash .ci/run` first")
-    text = summary(json.loads(args.times.read_text()), main_job_seconds(args.runs))
-    print(text)
-    if args.update_readme:
-        check_readme_section("ci-times")
-        replace_readme_section("ci-times", text)
+    if args.record is not None and not args.report_only:
+        if not (args.record / "ci-times.json").is_file():
+            raise SystemExit(f"{args.record}: no ci-times.json; run `bash .ci/run` first")
+        record(args.record)
+    report()
     return 0
 
 

@@ -49,12 +49,9 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks._report import ROOT, markdown_table
-from benchmarks._throughput import MODELS, rate_cell, target_verdict
+from benchmarks._throughput import GPU_RESULTS as RESULTS
+from benchmarks._throughput import MODELS, gpu_section
 
-RESULTS = ROOT / "docs" / "results" / "gpu_run.json"
-PAGE = ROOT / "docs" / "results" / "training_throughput.md"
-SECTION = "gpu"
 # a round: 211 steps of 256, one epoch of MNIST's 54,000 training images, as train's epochs
 FULL = {"batch": 256, "steps": 211, "rounds": 5, "shapes": [(256, 32, 32, 3), (64, 224, 224, 3)]}
 SMALL = {"batch": 8, "steps": 2, "rounds": 1, "shapes": [(8, 32, 32, 3), (2, 64, 64, 3)]}
@@ -149,91 +146,17 @@ def write_results(results: dict, output: Path) -> None:
     os.replace(partial, output)
 
 
-# --- the page section ----------------------------------------------------------------------
-
-
-def _gbps(value: float) -> str:
-    return f"{value / 1e9:,.1f} GB/s"
-
-
-def neurn_table(rows: list[dict]) -> str:
-    lines = []
-    for row in rows:
-        neurn, copy = row["neurn_bytes_per_s"], row["copy_bytes_per_s"]
-        shape = "×".join(map(str, row["shape"]))
-        lines.append([shape, _gbps(neurn), _gbps(copy), f"{copy / neurn:.1f}×"])
-    header = ["images", "NeuRN (k=5)", "`x * 1.5` (a copy)", "NeuRN's time ÷ copy's"]
-    return markdown_table(header, lines)
-
-
-def training_table(measured: dict) -> str:
-    rows = []
-    for model in MODELS:
-        floor = measured.get(f"{model}/step/plain")
-        if floor is None:
-            continue
-        with_neurn = measured.get(f"{model}/step/neurn")
-        fits = [measured.get(f"{model}/pipeline/{kind}") for kind in ("plain", "neurn")]
-        ratio = target_verdict(floor / fits[1] if fits[1] else None)
-        rows.append(
-            [model, f"{floor:,.0f}", *(rate_cell(v, floor) for v in (with_neurn, *fits)), ratio]
-        )
-    header = ["model", "floor (images/s)", "floor + NeuRN", "fit, `train`'s pipeline",
-              "fit, `train`'s pipeline, + NeuRN", "time per image ÷ floor's"]  # fmt: skip
-    return markdown_table(header, rows)
-
-
-def gpu_section(path: Path = RESULTS) -> str:
-    """The page's GPU section (with its markers), from the results file if there is one."""
-    if path.is_file():
-        results = json.loads(path.read_text())
-        settings, found = results["settings"], results["versions"]
-        text = (
-            f"## On a GPU (JAX)\n\nFrom [{path.name}]({path.name}), measured by `python -m "
-            f"benchmarks.gpu_run` on {results['device']} (JAX {found.get('jax', '?')}, keras "
-            f"{found.get('keras', '?')}, Python {found.get('python', '?')}) in "
-            f"{results['seconds']:.0f} s. NeuRN under `jax.jit` against an elementwise pass "
-            "over the same images, bytes moved per second (best of rounds):\n\n"
-            f"{neurn_table(results['neurn'])}\n\nTraining at 32×32×3, batch {settings['batch']}, "
-            f"median of {settings['rounds']} rounds of {settings['steps']} steps; ratios against "
-            "the floor (Keras's compiled train step on a batch already on the device):\n\n"
-            f"{training_table(results['training'])}\n"
-        )
-        if results["skipped"]:
-            text += f"\nNot measured (past the time budget): {', '.join(results['skipped'])}.\n"
-    else:
-        text = (
-            "## On a GPU (JAX)\n\nNot measured yet: no `docs/results/gpu_run.json` (see "
-            "`benchmarks/gpu_run.py` for the one call that makes it).\n"
-        )
-    return f"\n<!-- section: {SECTION} -->\n{text}<!-- /section: {SECTION} -->\n"
-
-
-def report(results_path: Path, page: Path) -> str:
-    """Writes the GPU section of ``page`` from ``results_path``; returns the section."""
-    from benchmarks._report import replace_readme_section
-
-    section = gpu_section(results_path)
-    body = section.split(f"<!-- section: {SECTION} -->\n", 1)[1]
-    body = body.rsplit(f"<!-- /section: {SECTION} -->", 1)[0]
-    if f"<!-- section: {SECTION} -->" in page.read_text():
-        replace_readme_section(SECTION, body, page)
-    else:  # a page written before the section existed
-        from neurn_keras.files import atomic_write_text
-
-        atomic_write_text(page, page.read_text().rstrip() + "\n" + section)
-    return section
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=RESULTS, help="the results file")
     parser.add_argument("--small", action="store_true", help="tiny sizes: a CPU smoke test")
     parser.add_argument("--budget", type=float, default=480.0, help="seconds; no round after")
     parser.add_argument(
-        "--report-only", action="store_true", help="the page's GPU section from --output"
+        "--report-only",
+        action="store_true",
+        help="print the GPU section from --output (the page: python -m "
+        "benchmarks.training_throughput --report-only)",
     )
-    parser.add_argument("--page", type=Path, default=PAGE)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     return parser.parse_args(argv)
 
@@ -241,7 +164,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.report_only:
-        print(report(args.output, args.page))
+        print(gpu_section(args.output))
         return 0
     os.environ.setdefault("KERAS_BACKEND", "jax")
     results = measure_all(SMALL if args.small else FULL, args.output, args.budget, args.models)

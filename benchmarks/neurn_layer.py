@@ -36,13 +36,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks._report import (
-    ROOT,
-    check_readme_section,
-    markdown_table,
-    replace_readme_section,
-    write_page,
-)
+from benchmarks.results import README, RESULTS, ROOT, markdown_table, write_page, write_section
+
+PAGE = RESULTS / "neurn_layer.md"
+MEASURED = RESULTS / "neurn_layer.json"
 
 CONFIGS = [(32, 224), (1024, 32)]  # (batch, side), 3 channels
 KERNEL_SIZES = [3, 5, 9]
@@ -719,24 +716,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="one size and k=5 (a smoke check)")
     parser.add_argument(
-        "--output",
-        type=Path,
-        default=ROOT / "docs" / "results" / "neurn_layer.md",
-        help="results page to write (default: docs/results/neurn_layer.md)",
-    )
-    parser.add_argument(
-        "--update-readme", action="store_true", help="also put a summary in README.md"
-    )
-    parser.add_argument(
         "--report-only",
         action="store_true",
-        help="rebuild the page (and README summary) from --results without measuring",
-    )
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=ROOT / "docs" / "results" / "neurn_layer.json",
-        help="the measurements, written by a run and read by --report-only",
+        help="only write the page and its README section, from docs/results/neurn_layer.json",
     )
     parser.add_argument(
         "--gpu",
@@ -758,23 +740,28 @@ def main(argv=None) -> None:
             results += run_worker(backend, args.quick, gpu=True)
         print(gpu_table(results))
         return
-    if args.update_readme:
-        check_readme_section("results-neurn")
-    if args.report_only:
-        results = json.loads(args.results.read_text(encoding="utf-8"))
-    else:
-        results = []
+    if not args.report_only:
+        import platform
+
+        from neurn_keras.environment import versions
+
+        results = [{"environment": {"versions": versions(), "platform": platform.machine()}}]
         for backend in PATHS:
             results += run_worker(backend, args.quick)
-        args.results.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        MEASURED.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    report()
+
+
+def report() -> None:
+    """The page and the README's summary, from ``docs/results/neurn_layer.json``."""
+    results = json.loads(MEASURED.read_text(encoding="utf-8"))
     rows = [r for r in results if "path" in r]
-    keys = ("retracing", "mobilenet", "breakdown")
+    keys = ("retracing", "mobilenet", "breakdown", "environment")
     extras = {key: r[key] for r in results for key in r if key in keys}
-    write_page(args.output, "NeuRN layer: speed and accuracy", page_body(rows, extras))
-    print(f"wrote {args.output}")
-    if args.update_readme:
-        replace_readme_section("results-neurn", readme_summary(rows, extras, args.output))
-        print("updated README.md")
+    environment = extras.get("environment", {})
+    write_page(PAGE, "NeuRN layer: speed and accuracy", page_body(rows, extras),
+               [(environment.get("versions", {}), environment.get("platform", ""))])  # fmt: skip
+    write_section(README, "results-neurn", readme_summary(rows, extras, PAGE))
 
 
 def page_body(rows: list[dict], extras: dict) -> str:

@@ -409,7 +409,7 @@ def measured_on(environments: Iterable[tuple[Mapping, str]]) -> str:
         return "nothing measured yet"
     if len(counts) == 1:
         return next(iter(counts))
-    return "; ".join(f"{line} ({n} runs)" for line, n in sorted(counts.items()))
+    return "; ".join(f"{line} ({n} run{'s' * (n != 1)})" for line, n in sorted(counts.items()))
 
 
 def environments_of(records: Iterable[RunRecord]) -> list[tuple[Mapping, str]]:
@@ -445,6 +445,7 @@ REGISTRY: tuple[Generated, ...] = (
     Generated("docs/results/alignment.md", "alignment_results"),
     Generated("docs/results/alignment/rsa_by_area.png", "alignment_results"),
     Generated("docs/results/alignment/rsa_pairs.png", "alignment_results"),
+    Generated("docs/results/alignment/fig3_kde_unverified.png", "alignment_results"),
     Generated("README.md", "alignment_results", "alignment"),
     Generated("docs/results/archsim.md", "archsim_zoo"),
     Generated("docs/results/archsim_clustermap.png", "archsim_zoo"),

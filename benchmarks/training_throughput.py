@@ -37,10 +37,27 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-from benchmarks._report import ROOT, check_readme_section, markdown_table, replace_readme_section
-from benchmarks._throughput import LONG_EPOCH, MODELS, TARGET, rate_cell, target_verdict
+from benchmarks._throughput import (
+    LONG_EPOCH,
+    MODELS,
+    TARGET,
+    gpu_section,
+    rate_cell,
+    target_verdict,
+)
+from benchmarks.results import (
+    README,
+    RESULTS,
+    ROOT,
+    markdown_table,
+    write_page,
+    write_section,
+)
+
+PAGE = RESULTS / "training_throughput.md"
+MEASURED = RESULTS / "training_throughput.json"
+TRAINING_DOC = ROOT / "docs" / "training.md"
 
 BACKENDS = ("tensorflow", "jax", "torch")
 BATCH = 256
@@ -77,11 +94,10 @@ def worker(rounds: int, steps: int, batch: int, models: list[str]) -> dict:
         cases = backend_cases(model, keras.backend.backend())
         out.update(measure(cases, batch, steps, rounds, split_epoch=True))
         print(f"measured {model}", file=sys.stderr, flush=True)
-    out["versions"] = {
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-        "python": platform.python_version(),
-    }
+    from neurn_keras.environment import versions
+
+    out["versions"] = {**versions(), "backend": keras.backend.backend()}
+    out["platform"] = f"{platform.platform()}; {platform.processor() or platform.machine()}"
     return out
 
 
@@ -307,17 +323,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
-    parser.add_argument("--page", type=Path, default=ROOT / "docs/results/training_throughput.md")
     parser.add_argument(
-        "--results",
-        type=Path,
-        default=ROOT / "docs/results/training_throughput.json",
-        help="the measurements, written by a run and read by --report-only",
+        "--report-only",
+        action="store_true",
+        help="only write the page and its sections, from docs/results/training_throughput.json",
     )
-    parser.add_argument(
-        "--report-only", action="store_true", help="rebuild the page from --results"
-    )
-    parser.add_argument("--update-readme", action="store_true")
     return parser.parse_args(argv)
 
 
@@ -341,30 +351,28 @@ def measure_all(args) -> dict:
     }  # fmt: skip
 
 
+def report() -> None:
+    """The page (with the GPU section from ``gpu_run.json``) and the README's and
+    docs/training.md's sections, from the committed measurements."""
+    saved = json.loads(MEASURED.read_text(encoding="utf-8"))
+    settings = argparse.Namespace(**saved["settings"])
+    body = page(saved["results"], saved["skipped"], tuple(saved["load"]), settings)
+    environments = [(r["versions"], r.get("platform", "")) for r in saved["results"].values()]
+    write_page(PAGE, "Training throughput per Keras backend", body + gpu_section(), environments)
+    summary = readme_summary(saved["results"], settings.models, settings.batch)
+    write_section(README, "training-throughput", summary)
+    write_section(TRAINING_DOC, "training-throughput", summary)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.worker:
         print(MARK + json.dumps(worker(args.rounds, args.steps, args.batch, args.models)))
         return 0
-    if args.update_readme:
-        check_readme_section("training-throughput")
-    if args.report_only:
-        saved = json.loads(args.results.read_text(encoding="utf-8"))
-    else:
+    if not args.report_only:
         saved = measure_all(args)
-        args.results.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
-    settings = argparse.Namespace(**saved["settings"])
-    body = page(saved["results"], saved["skipped"], tuple(saved["load"]), settings)
-    from benchmarks._report import write_page
-    from benchmarks.gpu_run import gpu_section
-
-    write_page(args.page, "Training throughput per Keras backend", body + gpu_section())
-    print(body)
-    if args.update_readme:
-        replace_readme_section(
-            "training-throughput",
-            readme_summary(saved["results"], settings.models, settings.batch),
-        )
+        MEASURED.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
+    report()
     return 0
 
 

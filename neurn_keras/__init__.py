@@ -19,9 +19,9 @@ the package imports nothing heavy until the tool has parsed its arguments.
 
 from __future__ import annotations
 
-import importlib
 from importlib import metadata
 
+from neurn_keras._lazy import lazy_exports
 from neurn_keras._startup import import_keras, started_as_command
 
 try:
@@ -47,14 +47,12 @@ def load_model(path, **kwargs):
     return import_keras().saving.load_model(path, **kwargs)
 
 
-def __getattr__(name: str):
-    if name == "NeuRN":
+def _keras_first(name: str) -> None:
+    """The layers and the applications need Keras loaded quietly first."""
+    if name in ("NeuRN", "applications", "layers"):
         import_keras()
-        from neurn_keras.layers import NeuRN
 
-        return NeuRN
-    if name in _LAZY:
-        if name in ("applications", "layers"):
-            import_keras()
-        return importlib.import_module(f"neurn_keras.{name}")
-    raise AttributeError(f"module 'neurn_keras' has no attribute {name!r}")
+
+__getattr__, __dir__, _ = lazy_exports(
+    __name__, {"layers": ["NeuRN"]}, modules=_LAZY, before=_keras_first
+)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from neurn_keras._lazy import lazy_exports
 from neurn_keras.datasets.cache import clear_cache
 from neurn_keras.datasets.cifar27 import cifar27_classes, load_cifar27
 from neurn_keras.datasets.digits import DOMAINS, RENDERED_DOMAINS, load_domain
@@ -66,9 +67,5 @@ def source_files(
     return source_file_list("cifar100" if name == "cifar27" else name, split, data_dir)
 
 
-def __getattr__(name: str):
-    if name == "as_tf_dataset":  # TensorFlow is imported only when asked for
-        from neurn_keras.datasets.pipeline_tf import as_tf_dataset
-
-        return as_tf_dataset
-    raise AttributeError(f"module 'neurn_keras.datasets' has no attribute {name!r}")
+# TensorFlow is imported only when as_tf_dataset is asked for
+__getattr__, __dir__, _ = lazy_exports(__name__, {"pipeline_tf": ["as_tf_dataset"]})

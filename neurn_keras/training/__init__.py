@@ -18,8 +18,7 @@ results record), ``tables`` (Table 1 and paired comparisons), ``grid`` and
 
 from __future__ import annotations
 
-import importlib
-
+from neurn_keras._lazy import lazy_exports
 from neurn_keras.training.config import RunConfig
 from neurn_keras.training.protocols import PROTOCOLS
 from neurn_keras.training.record import (
@@ -29,37 +28,17 @@ from neurn_keras.training.record import (
     load_record,
 )
 
-_LAZY = {
-    "train_and_evaluate": "neurn_keras.training.run",
-    **dict.fromkeys(
-        ("build_table", "paired_comparisons", "render_paired", "render_table", "transfer_label"),
-        "neurn_keras.training.tables",
-    ),
-    "PreciseBN": "neurn_keras.training.precise_bn",
-    "recalibrate_batchnorm": "neurn_keras.training.precise_bn",
-    "ConsistencyTrainer": "neurn_keras.training.consistency",
-}
-
-__all__ = [
-    "PROTOCOLS",
-    "ConsistencyTrainer",
-    "PreciseBN",
-    "ResultsError",
-    "RunConfig",
-    "RunRecord",
-    "build_table",
-    "collect_records",
-    "load_record",
-    "paired_comparisons",
-    "recalibrate_batchnorm",
-    "render_paired",
-    "render_table",
-    "train_and_evaluate",
-    "transfer_label",
-]
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'neurn_keras.training' has no attribute {name!r}")
+__getattr__, __dir__, _lazy_names = lazy_exports(
+    __name__,
+    {
+        "run": ["train_and_evaluate"],
+        "tables": [
+            "build_table", "paired_comparisons", "render_paired", "render_table",
+            "transfer_label",
+        ],
+        "precise_bn": ["PreciseBN", "recalibrate_batchnorm"],
+        "consistency": ["ConsistencyTrainer"],
+    },
+)  # fmt: skip
+__all__ = ["PROTOCOLS", "ResultsError", "RunConfig", "RunRecord", "collect_records", "load_record"]
+__all__ += _lazy_names
