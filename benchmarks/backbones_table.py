@@ -21,7 +21,6 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from benchmarks.results import RESULTS, markdown_table, write_page
-from neurn_keras.cli import Parser, positive_int
 from neurn_keras.files import atomic_write_text
 
 PAGE = RESULTS / "backbones.md"
@@ -41,7 +40,7 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = Parser(
+    parser = argparse.ArgumentParser(
         prog="python -m benchmarks.backbones_table",
         description=(
             "Build every backbone of neurn_keras.applications and write a Markdown table: "
@@ -62,9 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="H,W,C",
         help="input shape the parameters are counted at (default: 32,32,3)",
     )
-    parser.add_argument(
-        "--classes", type=positive_int, default=10, help="number of classes (default: 10)"
-    )
+    parser.add_argument("--classes", type=int, default=10, help="number of classes (default: 10)")
     return parser.parse_args(argv)
 
 

@@ -129,10 +129,12 @@ def measure(work: Path, data_dir: Path, points=tuple(KILL_AT)) -> tuple[dict, li
     return reference, [measure_point(p, work, start, data_dir, reference) for p in points]
 
 
-def save(reference: dict, measured: list[dict]) -> None:
+def save(reference: dict, measured: list[dict], work: Path) -> None:
+    """Keeps the records in ``docs/results/faults/``, the temporary folder they ran in
+    written ``$WORK`` (no path of this machine in a committed record)."""
     RECORDS.mkdir(parents=True, exist_ok=True)
     for item in [{"point": "reference", **reference}, *measured]:
-        text = json.dumps(item, indent=1, sort_keys=True) + "\n"
+        text = json.dumps(item, indent=1, sort_keys=True).replace(str(work), "$WORK") + "\n"
         atomic_write_text(RECORDS / f"{item['point']}.json", text)
 
 
@@ -219,7 +221,7 @@ def main(argv=None) -> int:
         from neurn_keras.environment import resolve_data_dir
 
         with tempfile.TemporaryDirectory(prefix="neurn-faults-") as work:
-            save(*measure(Path(work), resolve_data_dir(args.data_dir)))
+            save(*measure(Path(work), resolve_data_dir(args.data_dir)), Path(work))
     report()
     return 0
 

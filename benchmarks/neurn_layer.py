@@ -237,7 +237,7 @@ def retracing_check() -> dict:
     import numpy as np
 
     from neurn_keras.layers import NeuRN
-    from neurn_keras.layers.local_std_tf import _neurn_function
+    from neurn_keras.layers.local_std_tf import neurn_function
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -253,7 +253,7 @@ def retracing_check() -> dict:
                 calls += 1
     finally:
         logger.removeHandler(handler)
-    traces = _neurn_function(7, "reflect", "float32", "float32").experimental_get_tracing_count()
+    traces = neurn_function(7, "reflect", "float32", "float32").experimental_get_tracing_count()
     warned = any("retracing" in record.getMessage() for record in records)
     return {"calls": calls, "image_sizes": 2, "traces": traces, "warned": warned}
 

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path, PurePosixPath
 
-from benchmarks._report import ROOT
+from benchmarks.results import ROOT
 from neurn_keras.environment import portable_path
 
 RESULTS = ROOT / "docs" / "results"

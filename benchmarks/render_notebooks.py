@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks._report import ROOT
+from benchmarks.results import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 RENDERED = ROOT / "docs" / "notebooks"

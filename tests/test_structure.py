@@ -1,5 +1,7 @@
-"""The package's shape: imports run one way, no import circles, short functions, the files
-a Python package is expected to carry."""
+"""The package's shape: imports run one way, no import circles (type-only imports
+included), short functions (in ``benchmarks/`` too), the files a Python package is
+expected to carry; and the results layer's: no page script imports another, or a private
+name of the package."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "neurn_keras"
+SCRIPTS = ROOT / "benchmarks"
 LONGEST_FUNCTION = 100
 
 
@@ -20,7 +23,11 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+MODULES = {
+    module_name(path): path
+    for folder in (PACKAGE, SCRIPTS)
+    for path in sorted(folder.rglob("*.py"))
+}
 
 
 def resolve(name: str) -> str | None:
@@ -31,16 +38,14 @@ def resolve(name: str) -> str | None:
 
 
 def imports_of(module: str) -> set[str]:
-    """The package modules ``module`` imports anywhere in its body (functions included),
-    except under ``if TYPE_CHECKING:``."""
+    """The project's modules ``module`` imports anywhere in its body (functions included,
+    and under ``if TYPE_CHECKING:`` too: a type-only circle is still a circle)."""
     path = MODULES[module]
     is_package = path.name == "__init__.py"
     found = set()
 
     def visit(node):
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                continue
             if isinstance(child, ast.Import):
                 found.update(resolve(alias.name) for alias in child.names)
             elif isinstance(child, ast.ImportFrom):
@@ -138,6 +143,44 @@ def test_the_circle_finder_finds_a_circle():
     assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
 
 
+SHARED_SCRIPTS = {"benchmarks.results", "benchmarks._grid", "benchmarks._throughput"}
+"""What page scripts share; every other module of ``benchmarks`` is a script of its own."""
+
+
+def test_no_page_script_imports_another():
+    crossing = sorted(
+        (module, target)
+        for module, targets in GRAPH.items()
+        if module.startswith("benchmarks.")
+        for target in targets
+        if target.startswith("benchmarks.") and target not in SHARED_SCRIPTS
+    )
+    assert crossing == [], "move what they share into benchmarks/results.py"
+
+
+def private_names(path: Path) -> list[str]:
+    """Names of neurn_keras starting with ``_`` that a file imports."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("neurn_keras"):
+            parts = node.module.split(".") + [alias.name for alias in node.names]
+            found += [f"{node.module}: {p}" for p in parts if p.startswith("_")]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names
+                      if a.name.startswith("neurn_keras") and "._" in a.name]  # fmt: skip
+    return found
+
+
+def test_the_scripts_use_only_public_names_of_the_package():
+    used = {m: private_names(p) for m, p in MODULES.items() if m.startswith("benchmarks.")}
+    assert {m: names for m, names in used.items() if names} == {}
+
+
+def test_a_private_import_is_found():
+    assert private_names(PACKAGE / "training" / "run.py") == []
+    assert private_names(PACKAGE / "cli" / "__init__.py") == ["neurn_keras._startup: _startup"]
+
+
 def test_no_function_is_longer_than_a_reader_can_hold():
     long = []
     for module, path in MODULES.items():
@@ -182,6 +225,8 @@ def test_every_library_error_is_a_neurn_error():
     built-in one), never as a bare built-in error."""
     bare = []
     for module, path in MODULES.items():
+        if not module.startswith("neurn_keras"):
+            continue  # the scripts are not the library
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 name = ast.unparse(node.exc.func)

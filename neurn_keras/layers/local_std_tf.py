@@ -53,7 +53,7 @@ def _traced_function(
     return tf.function(run, jit_compile=True, autograph=False)
 
 
-def _neurn_function(
+def neurn_function(
     kernel_size: int,
     padding: str,
     dtype: str,
@@ -84,7 +84,7 @@ def compiled_neurn_moments(
     """NeuRN of ``x`` (batch, H, W, C) by the XLA-compiled moments, eager or in a graph."""
     x = tf.convert_to_tensor(x)
     any_size = x.shape[1] is None or x.shape[2] is None
-    function = _neurn_function(
+    function = neurn_function(
         kernel_size, padding, dtype, output_dtype, normalize_over, block_bytes, any_size
     )
     spec = tf.TensorSpec((None, *x.shape[1:]), x.dtype)

@@ -10,20 +10,32 @@ numbers do not depend on which of the two fed it. TensorFlow only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import tensorflow as tf
 
 from neurn_keras.datasets.pipeline_tf import gather_batches
 
-if TYPE_CHECKING:  # the stream's module imports this one (on TensorFlow)
-    from neurn_keras.training.batches import TrainingStream
+
+class Stream(Protocol):
+    """What this module reads of a ``batches.TrainingStream`` (named here, not imported:
+    that module imports this one)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    batch_size: int
+    start_batch: int
+    images_per_pass: int
+    batches_per_pass: int
+
+    def pass_order(self, epoch: int) -> np.ndarray: ...
+
 
 FOREVER = 1 << 31  # passes in the stream; fit() stops it
 
 
-def tf_training_stream(stream: TrainingStream) -> tf.data.Dataset:
+def tf_training_stream(stream: Stream) -> tf.data.Dataset:
     """``stream``'s batches, from its ``start_batch`` on, as an endless ``tf.data`` pipeline."""
     count, batch_size = stream.images_per_pass, stream.batch_size
     first_pass, skip = divmod(stream.start_batch, stream.batches_per_pass)

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from benchmarks._report import ROOT
-from benchmarks.gpu_run import SECTION, report
+from benchmarks._throughput import gpu_section
+from benchmarks.results import ROOT
 
 WITHOUT_TENSORFLOW = """
 import runpy, sys
@@ -68,19 +68,15 @@ def fake_results() -> dict:
     }
 
 
-def test_report_only_writes_the_page_section(tmp_path):
-    results, page = tmp_path / "gpu_run.json", tmp_path / "page.md"
+def test_the_gpu_section_is_read_from_the_results_file(tmp_path):
+    results = tmp_path / "gpu_run.json"
     results.write_text(json.dumps(fake_results()))
-    page.write_text("# Training throughput\n\nthe CPU table\n")
-    report(results, page)  # a page without the section: appended
-    first = page.read_text()
-    assert first.startswith("# Training throughput\n\nthe CPU table\n")
-    assert f"<!-- section: {SECTION} -->" in first and "on gpu: NVIDIA H100" in first
-    assert "| 256×32×32×3 | 100.0 GB/s | 500.0 GB/s | 5.0× |" in first
+    section = gpu_section(results)
+    assert section.lstrip().startswith("## On a GPU (JAX)") and "on gpu: NVIDIA H100" in section
+    assert "| 256×32×32×3 | 100.0 GB/s | 500.0 GB/s | 5.0× |" in section
     assert (
         "| digitnet | 40,000 | 38,000 (0.95×) | 30,000 (0.75×) | 20,000 (0.50×) | 2.00× ✗ |"
-        in first
+        in section
     )
-    assert "Not measured (past the time budget): training mobilenetv2." in first
-    report(results, page)  # with the section: replaced, not added again
-    assert page.read_text() == first
+    assert "Not measured (past the time budget): training mobilenetv2." in section
+    assert "Not measured yet" in gpu_section(tmp_path / "missing.json")

@@ -361,7 +361,7 @@ def test_one_trace_per_image_size_and_no_retracing_warning():
     """
     import logging
 
-    from neurn_keras.layers.local_std_tf import _neurn_function
+    from neurn_keras.layers.local_std_tf import neurn_function
 
     records = []
     handler = logging.Handler()
@@ -371,7 +371,7 @@ def test_one_trace_per_image_size_and_no_retracing_warning():
         for kernel_size in (3, 5, 9):
             for padding in ("reflect", "zeros"):
                 layer = NeuRN(kernel_size, padding=padding, dtype="float32")
-                function = _neurn_function(kernel_size, padding, "float32", "float32")
+                function = neurn_function(kernel_size, padding, "float32", "float32")
                 before = function.experimental_get_tracing_count()
                 for height, width, channels in ((29, 27, 1), (17, 15, 1), (31, 33, 3)):
                     for batch in (1, 2, 1):
@@ -402,10 +402,10 @@ def test_a_graph_of_any_size_leaves_known_sizes_to_their_own_trace():
 
 @needs_tf
 def test_same_shape_signature_reuses_the_trace():
-    from neurn_keras.layers.local_std_tf import _neurn_function
+    from neurn_keras.layers.local_std_tf import neurn_function
 
     layer = NeuRN(11)
-    function = _neurn_function(11, "reflect", "float32", "float32")
+    function = neurn_function(11, "reflect", "float32", "float32")
     x = np.random.default_rng(9).integers(0, 256, (2, 13, 14, 3)).astype(np.float32)
     before = function.experimental_get_tracing_count()
     first = run(x, kernel_size=11)
