@@ -13,6 +13,11 @@ Each notebook runs in a fresh kernel in ``notebooks/``, as Jupyter runs it. In t
 outputs, the data directory is written ``$NEURN_DATA_DIR`` and the repository root
 ``.``, so that the copies do not show the machine they were rendered on. Figures are PNG
 at ``--dpi`` (inline backend).
+
+Each copy stores the ``defaults_fingerprint`` of the code it ran (in its metadata):
+what the package does when told nothing (NeuRN's options, a run's settings and presets,
+the input stages, the version). A test compares it with today's, so a change of a
+default that a rendered output shows fails until the copies are rendered again.
 """
 
 from __future__ import annotations
@@ -34,6 +39,27 @@ SETUP = (
 )
 """Run in the kernel before the notebook (not written to the copy): PNG figures at a
 modest resolution."""
+
+
+def defaults_fingerprint() -> str:
+    """A short hash of the package's defaults, which a rendered notebook's outputs show."""
+    import dataclasses
+    import hashlib
+    import json
+
+    import neurn_keras
+    from neurn_keras.layer_options import AUGMENTS, INPUT_NORMS, NeuRNOptions
+    from neurn_keras.training import PROTOCOLS, RunConfig
+
+    facts = {
+        "version": neurn_keras.__version__,
+        "neurn": dataclasses.asdict(NeuRNOptions()),
+        "run": RunConfig().identity(),
+        "protocols": {name: dict(p.settings) for name, p in PROTOCOLS.items()},
+        "stages": [sorted(INPUT_NORMS), sorted(AUGMENTS)],
+    }
+    text = json.dumps(facts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -128,6 +154,7 @@ def render(path: Path, timeout: int, dpi: int, replacements: dict[str, str]) -> 
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
     clean_outputs(notebook, replacements)
+    notebook.metadata["neurn_keras"] = {"defaults_fingerprint": defaults_fingerprint()}
     target = RENDERED / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)

@@ -126,6 +126,17 @@ def test_the_sources_carry_no_outputs(path):
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_rendered_copy_ran_todays_defaults(path):
+    """A rendered copy stores the fingerprint of the package's defaults it ran with; a
+    default changed since (and shown, perhaps, in its outputs) makes it stale."""
+    from benchmarks.render_notebooks import defaults_fingerprint
+
+    stored = json.loads((RENDERED / path.name).read_text(encoding="utf-8"))["metadata"]
+    found = stored.get("neurn_keras", {}).get("defaults_fingerprint")
+    assert found == defaults_fingerprint(), f"run {RENDER} {path.name[:2]}"
+
+
 def test_every_notebook_has_a_rendered_copy():
     assert sorted(p.name for p in RENDERED.glob("*.ipynb")) == [p.name for p in NOTEBOOKS], (
         f"run {RENDER}"

@@ -66,8 +66,9 @@ class NeuRN(keras.layers.Layer):
 
     Args:
         kernel_size: odd window size k >= 1 (k = 1 gives zeros). The paper does not fix
-            k; our default, 3, was chosen over 5 on digits by the primary test of
-            ``docs/results/neurn_ablations.md`` (it was 5 before 0.2.0).
+            k; our default, 3, was chosen over 5 on digits by an exploratory comparison
+            (``docs/results/neurn_ablations.md``; it was 5 before 0.2.0), which the
+            confirmatory test of ``docs/results/invariance_plan.md`` decides.
         method: ``"moments"`` (box-filter moments E[x²] − E[x]² with ``keras.ops``, fast,
             every backend, error below 2e-3 on 0..255 images; compiled by XLA on
             TensorFlow, also inside a graph-mode model or a ``tf.data`` map, and by
