@@ -32,9 +32,13 @@ def rebuild(names: list[str] | None = None, log=print) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", choices=producers(), metavar="PRODUCER",
+    parser.add_argument("names", nargs="*", metavar="PRODUCER",
                         help="only these (default: all): " + ", ".join(producers()))  # fmt: skip
-    rebuild(parser.parse_args(argv).names)
+    names = parser.parse_args(argv).names
+    unknown = sorted(set(names) - set(producers()))
+    if unknown:
+        parser.error(f"unknown producers {unknown}; choose from {', '.join(producers())}")
+    rebuild(names)
     return 0
 
 
