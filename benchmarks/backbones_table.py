@@ -5,7 +5,8 @@ gives the name, constructor, architecture, code and minimum input size. The rest
 off models built by ``neurn_keras.applications`` (about a minute on a CPU) and kept in
 ``docs/results/backbones/rows.json``: the parameter count at the given input shape and
 number of classes, and the chain of layers in front of the backbone for a 1-channel input
-of that size, which shows where NeuRN sits. The page is made from that file.
+of that size, which shows where NeuRN sits. The page (and the same table in
+``docs/applications.md``) is made from that file.
 
     python -m benchmarks.backbones_table                    # build the models, the page
     python -m benchmarks.backbones_table --report-only      # the page from rows.json
@@ -20,11 +21,12 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.results import RESULTS, markdown_table, write_page
+from benchmarks.results import RESULTS, ROOT, markdown_table, write_page, write_section
 from neurn_keras.files import atomic_write_text
 
 PAGE = RESULTS / "backbones.md"
 ROWS = RESULTS / "backbones" / "rows.json"
+APPLICATIONS_DOC = ROOT / "docs" / "applications.md"
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:
@@ -146,6 +148,7 @@ def report() -> None:
     text = markdown(data["rows"], data["input_shape"], data["classes"])
     write_page(PAGE, "Backbones of neurn_keras.applications", text,
                [(data["versions"], data["platform"])])  # fmt: skip
+    write_section(APPLICATIONS_DOC, "backbones-table", text)
 
 
 def main(argv=None) -> int:

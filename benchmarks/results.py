@@ -450,6 +450,7 @@ REGISTRY: tuple[Generated, ...] = (
     Generated("docs/results/archsim.md", "archsim_zoo"),
     Generated("docs/results/archsim_clustermap.png", "archsim_zoo"),
     Generated("docs/results/backbones.md", "backbones_table"),
+    Generated("docs/applications.md", "backbones_table", "backbones-table"),
     Generated("docs/results/neurn_layer.md", "neurn_layer"),
     Generated("README.md", "neurn_layer", "results-neurn"),
     Generated("docs/results/training_throughput.md", "training_throughput"),

@@ -729,7 +729,7 @@ def verdict_table(
 
     header = [
         "transfer", "NeuRN higher", "median Δ (pp)", "range Δ (pp)", "sign test p",
-        "p (Holm)", f"sensitivity: ties |Δ| < {TIE_POINTS:g} pp, both arms < "
+        "p (Holm)", f"sensitivity: Δ within ±{TIE_POINTS:g} pp a tie, both arms < "
         f"{100 * CHANCE:.0f}% left out", "signs as the paper's (permutation p); rank "
         "correlation of Δ", "paper: NeuRN higher",
     ]  # fmt: skip
@@ -1274,9 +1274,10 @@ def page_body(r: Results) -> str:
         "fine-tuned on CIFAR-27, ours from random weights). Δ: NeuRN − plain, in "
         "percentage points (pp). NeuRN is k="
         f"{KERNEL_SIZE}, reflect, in every cell: the package's default when the grid began; "
-        f"the default is k={DEFAULT_KERNEL_SIZE} now, after the ablations "
-        "([neurn_ablations.md](neurn_ablations.md)), and the cells keep one window so that "
-        "they stay one grid.",
+        f"the default is k={DEFAULT_KERNEL_SIZE} now, after an exploratory comparison of the "
+        "ablations ([neurn_ablations.md](neurn_ablations.md); the confirmatory test of "
+        "[invariance_plan.md](invariance_plan.md) decides it), and the cells keep one window "
+        "so that they stay one grid.",
         f"Domains missing here: {', '.join(missing) or 'none'}, so {measurable} of the "
         f"paper's {len(DOMAINS) * (len(DOMAINS) - 1)} transfers are measurable; each source "
         "is also tested on syn_render, our renderer.",

@@ -90,3 +90,27 @@ def test_the_rebuild_changes_nothing_in_a_copy_without_data_on_jax(tmp_path):
         if (copy / entry.path).read_bytes() != (ROOT / entry.path).read_bytes()
     ]
     assert sorted(set(changed)) == []
+
+
+def table_problems(text: str) -> list[str]:
+    """Markdown table rows whose cell count differs from their header's (a stray ``|`` in
+    a cell breaks the table into text)."""
+    problems, header = [], None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = len(line.replace("\\|", "").strip().strip("|").split("|"))
+        if header is None:
+            header = cells
+        elif cells != header:
+            problems.append(f"line {number}: {cells} cells, the header has {header}")
+    return problems
+
+
+def test_every_generated_table_keeps_its_columns():
+    pages = {ROOT / e.path for e in REGISTRY if e.path.endswith(".md")}
+    found = {p.relative_to(ROOT).as_posix(): table_problems(p.read_text(encoding="utf-8"))
+             for p in pages}  # fmt: skip
+    assert {page: lines for page, lines in found.items() if lines} == {}
+    assert table_problems("| a | b |\n|---|---|\n| 1 | x |Δ| y |\n") != []
