@@ -182,6 +182,20 @@ def kill_first_run_after_an_epoch(runs, cells, stop: threading.Event) -> list[in
     return killed
 
 
+def sweep_killing_the_first_cell(argv, runs, cells) -> int:
+    """The sweep's exit status, its first cell's process killed once after an epoch."""
+    stop = threading.Event()
+    killer = concurrent.futures.ThreadPoolExecutor(1).submit(
+        kill_first_run_after_an_epoch, runs, cells, stop
+    )
+    try:
+        code = main(argv)
+    finally:
+        stop.set()
+    assert len(killer.result(timeout=60)) == 1
+    return code
+
+
 def test_a_killed_cell_is_started_again_and_the_sweep_completes(real_data_dir, tmp_path, capsys):
     """Two cells; the first one's process is killed with SIGKILL after its first epoch. The
     sweep starts it again (it resumes from its backup), finishes both cells, exits 0 and
@@ -190,15 +204,7 @@ def test_a_killed_cell_is_started_again_and_the_sweep_completes(real_data_dir, t
     argv = [*GRID, "--epochs", "6", "--patience", "none", "--output", str(runs),
             "--data-dir", str(real_data_dir)]  # fmt: skip
     cells = cells_of(argv)
-    stop = threading.Event()
-    killer = concurrent.futures.ThreadPoolExecutor(1).submit(
-        kill_first_run_after_an_epoch, runs, cells, stop
-    )
-    try:
-        assert main(argv) == 0
-    finally:
-        stop.set()
-    assert len(killer.result(timeout=60)) == 1
+    assert sweep_killing_the_first_cell(argv, runs, cells) == 0
     out = capsys.readouterr().out
     assert f"1 cell(s) died and were started again: {cells[0].cell_name()} (2 starts)" in out
     assert all(cell_status(cell_dir(runs, cell)) == "done" for cell in cells)
@@ -217,14 +223,6 @@ def test_retries_zero_reports_the_death(real_data_dir, tmp_path, capsys):
     argv = [*GRID, "--neurn", "off", "--epochs", "6", "--patience", "none", "--retries", "0",
             "--output", str(runs), "--data-dir", str(real_data_dir)]  # fmt: skip
     cells = cells_of(argv)
-    stop = threading.Event()
-    killer = concurrent.futures.ThreadPoolExecutor(1).submit(
-        kill_first_run_after_an_epoch, runs, cells, stop
-    )
-    try:
-        assert main(argv) == 1
-    finally:
-        stop.set()
-    assert len(killer.result(timeout=60)) == 1
+    assert sweep_killing_the_first_cell(argv, runs, cells) == 1
     assert "1 of 1 cells failed" in capsys.readouterr().err
     assert cell_status(cell_dir(runs, cells[0])) == "started"
