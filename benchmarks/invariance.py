@@ -8,7 +8,7 @@ cell first, so a partial grid covers every method); the page comes from those fi
 the plan alone.
 
     python -m benchmarks.invariance                       # run the missing cells, the page
-    python -m benchmarks.invariance --report-only --update-readme
+    python -m benchmarks.invariance --report-only
     python -m benchmarks.invariance --sources mnist --methods sobel --seeds 3
 """
 

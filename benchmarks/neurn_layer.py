@@ -16,7 +16,7 @@ block of images in the cache against an elementwise pass on the same block.
 
     python -m benchmarks.neurn_layer                  # docs/results/neurn_layer.md
     python -m benchmarks.neurn_layer --quick          # one size, k=5: a smoke check
-    python -m benchmarks.neurn_layer --update-readme  # also the README's copy
+    python -m benchmarks.neurn_layer --report-only  # the page from the json
     python -m benchmarks.neurn_layer --gpu            # JAX and PyTorch on an accelerator
 
 ``--gpu`` measures NeuRN at 256×224×224×3 under JAX and PyTorch (no TensorFlow needed) as

@@ -21,10 +21,10 @@ per image over the floor's is stated at the epoch lengths of ``EPOCHS``. The tar
 at most 1.25x.
 
     python -m benchmarks.training_throughput                  # the page, this machine
-    python -m benchmarks.training_throughput --update-readme
+    python -m benchmarks.training_throughput                # measure, then the page
     python -m benchmarks.training_throughput --backends jax torch --page /tmp/cpu.md \\
         --results /tmp/cpu.json
-    python -m benchmarks.training_throughput --report-only --update-readme  # from the json
+    python -m benchmarks.training_throughput --report-only  # the page from the json
 
 The page's GPU section comes from ``docs/results/gpu_run.json`` (``benchmarks.gpu_run``).
 """

@@ -18,7 +18,7 @@ def model_with_nested_batchnorm() -> keras.Model:
     pixels = keras.Input((8, 8, 3))
     x = keras.layers.Conv2D(4, 3, name="conv1")(pixels)
     x = keras.layers.BatchNormalization(name="bn1")(x)
-    x = keras.layers.ReLU()(x)
+    x = keras.layers.ReLU(name="relu1")(x)  # named: Keras numbers unnamed layers per process
     inner_input = keras.Input((6, 6, 4))
     y = keras.layers.Conv2D(5, 3, name="conv2")(inner_input)
     y = keras.layers.BatchNormalization(name="bn2", momentum=0.999)(y)
@@ -53,7 +53,7 @@ def test_recalibration_gives_the_numpy_average_of_batch_statistics():
     # bn1 reads conv1's output; bn2 the inner conv's, after bn1 in training mode
     first = keras.Model(model.input, model.get_layer("bn1").input)
     inner = model.get_layer("inner")
-    upstream = keras.Model(model.input, model.get_layer("re_lu").output)
+    upstream = keras.Model(model.input, model.get_layer("relu1").output)
     second_probe = keras.Sequential(
         [upstream, keras.Model(inner.input, inner.get_layer("conv2").output)]
     )
