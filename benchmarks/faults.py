@@ -184,8 +184,10 @@ def body(reference: dict, measured: list[dict]) -> str:
             "and then committed atomically; what a kill leaves half done (an epoch, a "
             "recalibration, an evaluation, a record without its `done` marker) is done "
             "again from the last commit, and on TensorFlow on a CPU the same operations in "
-            "the same order give the same numbers. Test: `tests/benchmarks/test_faults.py` "
-            "(every point, each run of the test suite).",
+            "the same order give the same numbers. Not measured here: JAX, PyTorch and "
+            "GPUs, where some kernels are not deterministic, so a resumed run may differ from "
+            "an uninterrupted one in the last digits there. Test: "
+            "`tests/benchmarks/test_faults.py` (every point, each run of the test suite).",
         ]
     )
 
