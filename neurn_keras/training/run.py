@@ -235,9 +235,13 @@ def prepare_model(context: RunContext, start: keras.Model | None):
 
     A model saved in the run directory is only evaluated; a run whose training had
     finished continues from its best checkpoint; anything else is built afresh (or
-    from ``start``) and trained, resuming from Keras's backup where there is one.
+    from ``start``) and trained, resuming from Keras's backup where there is one. Called
+    inside the run's distribution: a ``start`` read before it (to check it) is read again
+    there, so that its variables are laid out over the run's devices.
     """
     run = context.run
+    if start is not None and context.devices:
+        start = read_start_model(context.config.init_from)
     if run.model.exists():
         context.log(f"{context.describe()}: trained model found in {run.model}; evaluating")
         return keras.models.load_model(run.model, compile=False), "evaluate"

@@ -149,9 +149,15 @@ def test_two_processes_train_like_one_process_on_two_devices(real_data_dir, tmp_
 def test_a_killed_process_resumes_with_the_others_from_the_last_backup(real_data_dir, tmp_path):
     """Process 1 is killed (SIGKILL) after the first backup; process 0 stops at once (exit
     3, one line saying to start every process again) instead of hanging; started again,
-    both resume from process 0's backup and end with the uninterrupted run's numbers."""
+    both resume from process 0's backup and end with the uninterrupted run's numbers. The
+    model (``--init-from``, read again inside the run's distribution) has BatchNormalization,
+    so Precise BN runs over the processes too."""
     pytest.importorskip("jax")
-    extra = ["--epochs", "5", "--patience", "none"]
+    from benchmarks.faults import small_batchnorm_model
+
+    model = small_batchnorm_model(tmp_path / "start.keras")
+    extra = ["--epochs", "4", "--patience", "none", "--input-norm", "none", "--lr", "0.01",
+             "--init-from", str(model), "--precise-bn", "128"]  # fmt: skip
     output = tmp_path / "killed"
     port = free_port()
     running = [start(i, port, output, real_data_dir, extra) for i in (1, 0)]
@@ -172,4 +178,5 @@ def test_a_killed_process_resumes_with_the_others_from_the_last_backup(real_data
     uninterrupted = json.loads((tmp_path / "uninterrupted" / "results.json").read_text())
     assert resumed["accuracy"] == uninterrupted["accuracy"]
     assert resumed["best_epoch"] == uninterrupted["best_epoch"]
-    assert resumed["epochs_run"] == uninterrupted["epochs_run"] == 5
+    assert resumed["epochs_run"] == uninterrupted["epochs_run"] == 4
+    assert resumed["precise_bn"]["recalibrations"] == 4
