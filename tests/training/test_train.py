@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import warnings
@@ -139,43 +138,6 @@ def test_batchnorm_model_is_recalibrated_and_resumes_to_the_same_numbers(
     assert resumed.accuracy == reference.accuracy
     history = (tmp_path / "resumed" / "history.csv").read_text()
     assert history == (tmp_path / "ref" / "history.csv").read_text()
-
-
-@pytest.mark.slow
-def test_killed_process_resumes_from_its_last_epoch(reference_run, real_data_dir, tmp_path):
-    """SIGKILL a real training process during epoch 2, run it again, compare."""
-    config, reference_output, reference = reference_run
-    output = tmp_path / "killed"
-    command = [
-        sys.executable,
-        "-m",
-        "neurn_keras.train",
-        *config.to_argv(),
-        "--output",
-        str(output),
-        "--data-dir",
-        str(real_data_dir),
-        "--progress",
-        "lines",
-    ]
-    environment = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment
-    )
-    for line in process.stdout:
-        if line.startswith("epoch 1/2"):
-            process.send_signal(signal.SIGKILL)
-            break
-    process.wait(timeout=120)
-    assert process.returncode == -signal.SIGKILL
-    assert not (output / "results.json").exists()
-
-    finished = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    results = load_record(output / "results.json")
-    assert results.epochs_run == 2
-    assert results.accuracy == reference.accuracy
-    assert (output / "history.csv").read_text() == (reference_output / "history.csv").read_text()
 
 
 @pytest.mark.every_backend
