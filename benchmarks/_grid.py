@@ -39,6 +39,36 @@ def add_grid_options(parser, name: str, cells: Path | None) -> None:
     )
 
 
+DIGIT_TARGETS = ("usps", "mnist_m", "syn_render")
+"""The targets of the digits grids' cells from MNIST (their committed cells name these)."""
+
+
+def protocol_cells(
+    protocol: str, rows: dict, names, seeds, targets=DIGIT_TARGETS
+) -> list[RunConfig]:
+    """The ``RunConfig`` of every named row (``rows``: ``{name: (key, changes)}``) and seed,
+    every row of a seed first (so a partial grid covers every row)."""
+    return [
+        RunConfig.for_protocol(protocol, targets=targets, seed=seed, **rows[name][1])
+        for seed in seeds
+        for name in names
+    ]
+
+
+def add_row_options(parser, rows: dict, names, seeds) -> None:
+    """``--rows KEY ...`` (of the ``names`` a page runs) and ``--seeds N ...``."""
+    keys = [rows[name][0] for name in names]
+    parser.add_argument("--rows", nargs="+", choices=keys, default=keys, metavar="KEY",
+                        help=f"only these rows' runs ({', '.join(keys)})")  # fmt: skip
+    parser.add_argument("--seeds", nargs="+", type=int, choices=seeds, default=list(seeds))
+
+
+def chosen_rows(rows: dict, keys) -> tuple[str, ...]:
+    """The row names of ``--rows``' keys."""
+    by_key = {key: name for name, (key, _) in rows.items()}
+    return tuple(by_key[key] for key in keys)
+
+
 def read_history(run_dir: Path) -> list[dict]:
     """``history.csv`` as a list of rows of numbers."""
     path = run_dir / "history.csv"

@@ -20,7 +20,13 @@ import argparse
 import statistics
 import sys
 
-from benchmarks._grid import add_grid_options, run_grid
+from benchmarks._grid import (
+    add_grid_options,
+    add_row_options,
+    chosen_rows,
+    protocol_cells,
+    run_grid,
+)
 from benchmarks.results import (
     AVERAGE,
     README,
@@ -30,15 +36,14 @@ from benchmarks.results import (
     accuracy_chart,
     digits_published,
     environments_of,
-    markdown_table,
-    mean_std,
-    method_of,
+    methods_of,
     minutes_table,
     paired_tests,
     panel_label,
     panel_value,
     panels_of,
     records_by_row,
+    rows_table,
     tests_table,
     write_figure,
     write_page,
@@ -90,32 +95,17 @@ RANDCONV_GAP = (
 """Why our RandConv is below the published figure (read off the two protocols)."""
 
 
-def methods() -> dict:
-    return {name: method_of(PROTOCOL, **changes) for name, (_, changes) in ROWS.items()}
-
-
-def configs(rows=tuple(ROWS), seeds=SEEDS, targets=("usps", "mnist_m", "syn_render")) -> list:
-    """The runs, seed 0 of every row first."""
-    from neurn_keras.training import RunConfig
-
-    return [
-        RunConfig.for_protocol(PROTOCOL, targets=targets, seed=seed, **ROWS[name][1])
-        for seed in seeds
-        for name in rows
-    ]
+def configs(names=tuple(ROWS), seeds=SEEDS) -> list:
+    return protocol_cells(PROTOCOL, ROWS, names, seeds)
 
 
 def results_table(results, panels) -> str:
-    header = ["row", *(panel_label(p, SOURCE) for p in panels), "M (source)"]
-    rows = [
-        [name, *(mean_std([panel_value(a, p, SOURCE) for a in results[name].values()])
-                 for p in panels), mean_std([a[SOURCE] for a in results[name].values()])]
-        for name in ROWS if results.get(name)
-    ]  # fmt: skip
+    table = rows_table(results, list(ROWS), panels, SOURCE)
+    rows = []
     for name, figures in digits_published().items():
         shown = [f"{figures[p]:.2f}" if p in figures else "–" for p in panels]
-        rows.append([f"{name} (published: Pro-RandConv Table 1)", *shown, "–"])
-    return markdown_table(header, rows)
+        rows.append(f"| {name} (published: Pro-RandConv Table 1) | {' | '.join(shown)} | – |")
+    return "\n".join([table, *rows])
 
 
 def sanity_lines(results) -> str:
@@ -190,7 +180,7 @@ def intro(finished: int) -> str:
 def report() -> None:
     finished = CellStore(CELLS).load()
     records = records_by_row(
-        [f.record for f in finished], methods(), protocol=PROTOCOL, source=SOURCE,
+        [f.record for f in finished], methods_of(PROTOCOL, ROWS), protocol=PROTOCOL, source=SOURCE,
         protocol_deviations={},
     )  # fmt: skip
     results = accuracies(records)
@@ -238,14 +228,10 @@ def report() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_grid_options(parser, "dg_baselines", CELLS)
-    keys = {key: name for name, (key, _) in ROWS.items()}
-    listed = ", ".join(keys)
-    parser.add_argument("--rows", nargs="+", choices=list(keys), default=list(keys),
-                        metavar="KEY", help=f"only these rows' runs ({listed})")  # fmt: skip
-    parser.add_argument("--seeds", nargs="+", type=int, choices=SEEDS, default=list(SEEDS))
+    add_row_options(parser, ROWS, tuple(ROWS), SEEDS)
     args = parser.parse_args(argv)
     if not args.report_only:
-        run_grid(configs(tuple(keys[k] for k in args.rows), args.seeds), args)
+        run_grid(configs(chosen_rows(ROWS, args.rows), args.seeds), args)
     report()
     return 0
 

@@ -30,7 +30,13 @@ import argparse
 import statistics
 import sys
 
-from benchmarks._grid import add_grid_options, run_grid
+from benchmarks._grid import (
+    add_grid_options,
+    add_row_options,
+    chosen_rows,
+    protocol_cells,
+    run_grid,
+)
 from benchmarks.results import (
     AVERAGE,
     README,
@@ -39,15 +45,13 @@ from benchmarks.results import (
     accuracies,
     accuracy_chart,
     environments_of,
-    markdown_table,
-    mean_std,
-    method_of,
+    methods_of,
     minutes_table,
     paired_tests,
-    panel_label,
     panel_value,
     panels_of,
     records_by_row,
+    rows_table,
     tests_table,
     write_figure,
     write_page,
@@ -80,39 +84,22 @@ PAIRS = tuple(
 """Every NeuRN row against ERM and against NeuRN (k=3): one exploratory family."""
 
 
-def methods() -> dict:
-    return {name: method_of(PROTOCOL, **changes) for name, (_, changes) in ROWS.items()}
-
-
-def configs(rows=NEW, seeds=SEEDS, targets=("usps", "mnist_m", "syn_render")) -> list:
-    """The runs, seed 0 of every row first."""
-    from neurn_keras.training import RunConfig
-
-    return [
-        RunConfig.for_protocol(PROTOCOL, targets=targets, seed=seed, **ROWS[name][1])
-        for seed in seeds
-        for name in rows
-    ]
+def configs(names=NEW, seeds=SEEDS) -> list:
+    return protocol_cells(PROTOCOL, ROWS, names, seeds)
 
 
 def load_records() -> dict:
     """``{row: {seed: record}}`` from this page's cells and dg_baselines' (current DigitNet)."""
     finished = CellStore(CELLS).load() + CellStore(RESULTS / "dg_baselines").load()
     return records_by_row(
-        [f.record for f in finished], methods(), protocol=PROTOCOL, source=SOURCE,
+        [f.record for f in finished], methods_of(PROTOCOL, ROWS), protocol=PROTOCOL, source=SOURCE,
         protocol_deviations={},
     )  # fmt: skip
 
 
 def results_table(results, panels) -> str:
-    header = ["row", *(panel_label(p, SOURCE) for p in panels), "M (source)", "runs from"]
-    rows = [
-        [name, *(mean_std([panel_value(a, p, SOURCE) for a in results[name].values()])
-                 for p in panels), mean_std([a[SOURCE] for a in results[name].values()]),
-         "dg_baselines" if name in FROM_DG_BASELINES else "this page"]
-        for name in ROWS if results.get(name)
-    ]  # fmt: skip
-    return markdown_table(header, rows)
+    runs_from = {n: "dg_baselines" if n in FROM_DG_BASELINES else "this page" for n in ROWS}
+    return rows_table(results, list(ROWS), panels, SOURCE, ("runs from", runs_from))
 
 
 def against_reference(tests) -> list:
@@ -228,14 +215,10 @@ def readme_text(results, tests, runs: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_grid_options(parser, "neurn_ablations", CELLS)
-    keys = {ROWS[name][0]: name for name in NEW}
-    listed = ", ".join(keys)
-    parser.add_argument("--rows", nargs="+", choices=list(keys), default=list(keys),
-                        metavar="KEY", help=f"only these rows' runs ({listed})")  # fmt: skip
-    parser.add_argument("--seeds", nargs="+", type=int, choices=SEEDS, default=list(SEEDS))
+    add_row_options(parser, ROWS, NEW, SEEDS)
     args = parser.parse_args(argv)
     if not args.report_only:
-        run_grid(configs(tuple(keys[k] for k in args.rows), args.seeds), args)
+        run_grid(configs(chosen_rows(ROWS, args.rows), args.seeds), args)
     report()
     return 0
 

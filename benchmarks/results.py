@@ -27,7 +27,7 @@ from neurn_keras.datasets import DOMAINS, RENDERED_DOMAINS
 from neurn_keras.files import atomic_write_text, save_figure
 from neurn_keras.methods import Method
 from neurn_keras.training import RunConfig, RunRecord
-from neurn_keras.training.tables import (  # noqa: F401 (every page takes them from here)
+from neurn_keras.training.tables import (
     domain_label,
     holm_adjusted,
     transfer_label,
@@ -91,6 +91,11 @@ def method_of(protocol: str | None = None, **changes) -> Method:
     """The method a run with these ``RunConfig`` changes has (from the protocol's preset)."""
     config = RunConfig.for_protocol(protocol, **changes) if protocol else RunConfig(**changes)
     return config.method()
+
+
+def methods_of(protocol: str, rows: Mapping) -> dict[str, Method]:
+    """``{name: Method}`` of a page's rows (``{name: (key, RunConfig changes)}``)."""
+    return {name: method_of(protocol, **changes) for name, (_, changes) in rows.items()}
 
 
 def records_by_row(
@@ -268,6 +273,27 @@ def mean_std(values: Sequence[float], digits: int = 2) -> str:
     if len(values) < 2:
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {100 * statistics.stdev(values):.{digits}f}"
+
+
+def rows_table(
+    results: Mapping[str, Mapping[int, Mapping]],
+    names: Sequence[str],
+    panels: Sequence[str],
+    source: str,
+    extra: tuple[str, Mapping[str, str]] | None = None,
+) -> str:
+    """Mean ± std of every row with runs, per panel and on the source itself; ``extra``:
+    one more column, ``(header, {row: text})``."""
+    header = ["row", *(panel_label(p, source) for p in panels), f"{domain_label(source)} (source)"]
+    rows = []
+    for name in names:
+        runs = list(results.get(name, {}).values())
+        if runs:
+            cells = [mean_std([panel_value(a, p, source) for a in runs]) for p in panels]
+            rows.append([name, *cells, mean_std([a[source] for a in runs])])
+            if extra:
+                rows[-1].append(extra[1][name])
+    return markdown_table(header + ([extra[0]] if extra else []), rows)
 
 
 def p_text(p: float | None) -> str:
