@@ -543,9 +543,9 @@ def train_and_evaluate(
     """
     started = time.perf_counter()
     processes = (processes or Processes()).check()
-    join(processes)  # before the backend computes anything
     if processes.several and extend:
         raise ArgumentError("extend", True, "extend a run on one process")
+    join(processes)  # before the backend computes anything
     run = RunDirectory(output)
     devices = data_parallel_devices(distribute or processes.several)
     replicas = replica_count(devices)
