@@ -1010,8 +1010,11 @@ def probe_section(r: Results) -> str:
             record.epochs_run, f"{record.wall_seconds / 60:.1f}",
         ])  # fmt: skip
     rule = (
-        f"The rule (`chosen_lr`): the probe's learning rate with the highest MNIST test "
-        f"accuracy, provided it reaches {100 * PROBE_BAR:.0f}% (ties: the larger rate)."
+        f"The rule (`chosen_lr`): the probe's learning rate with the highest best "
+        f"validation accuracy (its 300 held-out MNIST training images; never the test set), "
+        f"provided it reaches {100 * PROBE_BAR:.0f}% (ties: the larger rate). Until "
+        "2026-12-07 the rule read the MNIST test accuracy; on validation accuracy it "
+        "chooses the same rate, so the `vgg19-lr` cells stand."
     )
     if probe and r.cpu:
         steps = [f.record.steps_run for f in probe]
