@@ -1011,7 +1011,8 @@ def probe_section(r: Results) -> str:
         ])  # fmt: skip
     rule = (
         f"The rule (`chosen_lr`): the probe's learning rate with the highest best "
-        f"validation accuracy (its 300 held-out MNIST training images; never the test set), "
+        f"validation accuracy (its {span([f.record.val_images for f in probe] or [0])} "
+        "held-out MNIST training images; never the test set), "
         f"provided it reaches {100 * PROBE_BAR:.0f}% (ties: the larger rate). Until "
         "2026-12-07 the rule read the MNIST test accuracy; on validation accuracy it "
         "chooses the same rate, so the `vgg19-lr` cells stand."
