@@ -317,13 +317,14 @@ def window_decision(plan: Plan, tests: list[Result]) -> str:
             "confirmed.")  # fmt: skip
 
 
-def headline(plan: Plan, tests: list[Result]) -> str:
-    """The README's one sentence, by the plan's rule for it."""
+def headline(plan: Plan, tests: list[Result], link: str = "") -> str:
+    """The one sentence of the verdict, by the plan's rule for it (``link``: to the page,
+    for the README)."""
+    where = f", [{link}]({link})" if link else ""
     controls = [t for t in tests if t.family == "controls"]
     if any(t.holm is None for t in controls) or not controls:
         done = sum(t.holm is not None for t in controls)
-        return (f"**What in NeuRN does the work** (confirmatory, "
-                f"[docs/results/invariance.md](docs/results/invariance.md)): not decided yet "
+        return (f"**What in NeuRN does the work** (confirmatory{where}): not decided yet "
                 f"({done} of {len(controls)} control tests complete).")  # fmt: skip
     beaten = [t for t in controls if t.holm < plan.alpha and t.paired.mean > 0]
     winners = [t for t in controls if t.holm < plan.alpha and t.paired.mean < 0]
@@ -334,12 +335,16 @@ def headline(plan: Plan, tests: list[Result]) -> str:
         return (f"{LABELS[t.comparison.baseline]} (NeuRN − it {100 * t.paired.mean:+.2f} points, "
                 f"95% CI {100 * low:+.2f} to {100 * high:+.2f})")  # fmt: skip
 
-    lead = (
-        "**What in NeuRN does the work** (confirmatory, five fresh seeds, "
-        "[docs/results/invariance.md](docs/results/invariance.md)): "
-    )
+    lead = f"**What in NeuRN does the work** (confirmatory, {len(plan.seeds)} fresh seeds{where}): "
     if winners:
         return lead + "a one-line control beats NeuRN: " + "; ".join(map(said, winners)) + "."
+    if unbeaten and not beaten:
+        return (
+            lead
+            + "NeuRN beats none of the one-line controls: "
+            + "; ".join(map(said, unbeaten))
+            + "."
+        )
     if unbeaten:
         return (lead + "NeuRN does not beat " + "; ".join(map(said, unbeaten))
                 + f"; it beats the other {len(beaten)} one-line control(s).")  # fmt: skip
@@ -378,7 +383,7 @@ def report() -> None:
                environments_of(every))  # fmt: skip
     if any(runs.get((plan.primary.source, m)) for m in plan.grid[plan.primary.source]):
         write_figure(figure(plan, runs), FIGURE)
-    write_section(README, "invariance", headline(plan, tests))
+    write_section(README, "invariance", headline(plan, tests, "docs/results/invariance.md"))
 
 
 def main(argv=None) -> int:

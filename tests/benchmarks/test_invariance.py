@@ -127,6 +127,11 @@ def test_the_headline_follows_the_plans_rule():
     outcomes[("mnist", "sobel")] = [0.85 + n for n in noise]  # better than NeuRN
     worse = invariance.headline(PLAN, invariance.planned_tests(PLAN, runs_with(outcomes)))
     assert "a one-line control beats NeuRN: Sobel magnitude" in worse
+    outcomes = {(s, m): [0.75 + n for n in noise] for s, ms in PLAN.grid.items() for m in ms}
+    outcomes[("mnist", "neurn_k3")] = [0.75 + n for n in reversed(noise)]  # a tie, with noise
+    none = invariance.headline(PLAN, invariance.planned_tests(PLAN, runs_with(outcomes)), "p.md")
+    assert "NeuRN beats none of the one-line controls: " in none
+    assert "(confirmatory, 5 fresh seeds, [p.md](p.md))" in none
 
 
 def test_the_layer_default_window_follows_the_plans_rule():
