@@ -268,14 +268,22 @@ def exploratory(plan: Plan, runs) -> list:
     return paired_exploratory(present, pairs, panels, source)
 
 
-def figure(plan: Plan, runs):
-    source = plan.primary.source
+def figure_path(plan: Plan, source: str) -> Path:
+    """The primary source's figure is ``invariance.png``; another source's is named after it."""
+    return FIGURE if source == plan.primary.source else FIGURE.with_name(f"invariance_{source}.png")
+
+
+def figure(plan: Plan, runs, source: str):
+    """Per-target accuracy of each of ``source``'s methods, each seed a dot."""
     results = {LABELS[name]: {s: r.accuracy for s, r in runs.get((source, name), {}).items()}
                for name in plan.grid[source]}  # fmt: skip
     with_neurn = {LABELS[name]: plan.methods[name].get("input_norm") == "neurn"
                   for name in plan.grid[source]}  # fmt: skip
-    title = (f"From MNIST, seeds {plan.seeds[0]}–{plan.seeds[-1]}: NeuRN against one-line "
-             "invariances (bar: mean; dots: seeds)")  # fmt: skip
+    what = (
+        "NeuRN against one-line invariances" if len(plan.grid[source]) > 2 else "NeuRN against ERM"
+    )
+    title = (f"From {DOMAIN_NAMES[source]}, seeds {plan.seeds[0]}–{plan.seeds[-1]}: {what} "
+             "(bar: mean; dots: seeds)")  # fmt: skip
     return accuracy_chart(results, with_neurn, source, title)
 
 
@@ -364,11 +372,14 @@ def report() -> None:
         f"DigitNet, seeds {', '.join(map(str, plan.seeds))} (used by no earlier page). The "
         f"outcome of a run: {AVERAGE}. {done} of {expected} runs in."
     )
+    drawn = [source for source, methods in plan.grid.items()
+             if any(runs.get((source, m)) for m in methods)]  # fmt: skip
     body = "\n\n".join([
         intro,
         "## Verdict\n\n" + headline(plan, tests) + "\n\n" + "\n".join(findings(plan, tests)),
         "## The defaults\n\n" + window_decision(plan, tests),
-        f"![per-target accuracy per method, each seed a point]({FIGURE.name})",
+        *(f"![from {DOMAIN_NAMES[source]}: per-target accuracy per method, each seed a point]"
+          f"({figure_path(plan, source).name})" for source in drawn),
         "## The runs\n\nMean ± std over the seeds in (percent).\n\n" + runs_table(plan, runs),
         "## The planned tests (confirmatory)\n\nTwo-sided paired t-tests over the seeds on "
         "the outcome, Holm within each family; the primary alone. Nothing but these is "
@@ -381,8 +392,8 @@ def report() -> None:
     every = [r for seeds in runs.values() for r in seeds.values()]
     write_page(PAGE, "What in NeuRN does the work: NeuRN against one-line invariances", body,
                environments_of(every))  # fmt: skip
-    if any(runs.get((plan.primary.source, m)) for m in plan.grid[plan.primary.source]):
-        write_figure(figure(plan, runs), FIGURE)
+    for source in drawn:
+        write_figure(figure(plan, runs, source), figure_path(plan, source))
     write_section(README, "invariance", headline(plan, tests, "docs/results/invariance.md"))
 
 

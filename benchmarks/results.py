@@ -366,8 +366,9 @@ def accuracy_chart(
     names = [name for name in rows_with_neurn if results.get(name)]
     panels = panels_of({n: results[n] for n in names}, source)
     figure, axes = plt.subplots(
-        1, len(panels), figsize=(2.9 * len(panels) + 1.5, 0.42 * len(names) + 1.4), sharey=True
-    )
+        1, len(panels), figsize=(2.9 * len(panels) + 1.5, 0.42 * len(names) + 2.2), sharey=True,
+        layout="constrained",
+    )  # fmt: skip
     positions = range(len(names))[::-1]
     for ax, panel in zip(axes, panels, strict=True):
         for position, name in zip(positions, names, strict=True):
@@ -390,8 +391,7 @@ def accuracy_chart(
     ]
     if published:
         handles.append(plt.Line2D([], [], marker="x", color="k", mew=2, ls="", label="published"))
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles),
-                  bbox_to_anchor=(0.5, -0.08))  # fmt: skip
+    figure.legend(handles=handles, loc="outside lower center", ncol=len(handles))
     figure.suptitle(title)
     return figure
 
@@ -465,6 +465,8 @@ REGISTRY: tuple[Generated, ...] = (
     Generated("README.md", "neurn_ablations", "neurn-ablations"),
     Generated("docs/results/invariance.md", "invariance"),
     Generated("docs/results/invariance.png", "invariance"),
+    Generated("docs/results/invariance_usps.png", "invariance"),
+    Generated("docs/results/invariance_mnist_m.png", "invariance"),
     Generated("README.md", "invariance", "invariance"),
     Generated("docs/results/faults.md", "faults"),
     Generated("README.md", "faults", "faults"),
