@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import statistics
 from collections import Counter
@@ -532,10 +533,24 @@ def section_markers(text: str) -> list[str]:
     return re.findall(r"<!-- section: ([\w-]+) -->", text)
 
 
+_LINK = re.compile(r"\]\((?![a-z]+:|#|/)([^)\s]+)\)")
+
+
+def links_from(path: Path, body: str) -> str:
+    """``body``'s Markdown links, written from the repository root (as in the README),
+    made relative to ``path``'s folder."""
+    folder = path.resolve().parent
+    if folder == ROOT.resolve():
+        return body
+    return _LINK.sub(lambda m: f"]({os.path.relpath(ROOT.resolve() / m.group(1), folder)})", body)
+
+
 def write_section(path: Path, name: str, body: str) -> None:
     """Replaces the text between ``<!-- section: name -->`` and ``<!-- /section: name -->``
-    in ``path`` (a registered section; ``LookupError`` when the markers are missing)."""
+    in ``path`` (a registered section; ``LookupError`` when the markers are missing);
+    ``body``'s links are written from the repository root (``links_from``)."""
     _registered(path, name)
+    body = links_from(path, body)
     text = path.read_text(encoding="utf-8")
     pattern = _section_pattern(name)
     if not pattern.search(text):

@@ -4,6 +4,7 @@ gives back, in a copy of the repository without data and on JAX, exactly what is
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +46,28 @@ def test_every_registered_file_and_section_is_there():
         if entry.section:
             assert entry.section in section_markers(path.read_text(encoding="utf-8")), entry
         assert (ROOT / "benchmarks" / f"{entry.producer}.py").is_file(), entry.producer
+
+
+def test_every_relative_link_on_a_generated_page_or_section_resolves():
+    """Sections are written with links from the repository root and made relative to the
+    file they land in (docs/training.md gets ``results/…``, the README ``docs/results/…``)."""
+    link = re.compile(r"\]\((?![a-z]+:|#|/)([^)#\s]+)[^)]*\)")
+    broken = []
+    for path in dict.fromkeys(ROOT / e.path for e in REGISTRY if e.path.endswith(".md")):
+        for target in link.findall(path.read_text(encoding="utf-8")):
+            if not (path.parent / target).exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert broken == []
+
+
+def test_links_are_made_relative_to_the_file_a_section_lands_in():
+    from benchmarks.results import links_from
+
+    body = "[page](docs/results/faults.md), [site](https://x.org/a), [here](#top)"
+    assert links_from(ROOT / "README.md", body) == body
+    assert links_from(ROOT / "docs" / "training.md", body) == (
+        "[page](results/faults.md), [site](https://x.org/a), [here](#top)"
+    )
 
 
 def test_a_section_outside_the_registry_is_refused(tmp_path):
