@@ -183,8 +183,9 @@ class Result:
         if self.paired is None or self.holm is None:
             return "not tested yet (an arm lacks a seed)"
         if self.holm >= alpha:
-            return "not distinguishable on five seeds" if self.family == "controls" else (
-                "no significant difference")  # fmt: skip
+            if self.family == "controls":
+                return f"not distinguishable on {self.paired.n} seeds"
+            return "no significant difference"
         better = c.method if self.paired.mean > 0 else c.baseline
         return f"{LABELS.get(better, better)} is better"
 
