@@ -347,17 +347,34 @@ def headline(plan: Plan, tests: list[Result], link: str = "") -> str:
     lead = f"**What in NeuRN does the work** (confirmatory, {len(plan.seeds)} fresh seeds{where}): "
     if winners:
         return lead + "a one-line control beats NeuRN: " + "; ".join(map(said, winners)) + "."
-    if unbeaten and not beaten:
-        return (
-            lead
-            + "NeuRN beats none of the one-line controls: "
-            + "; ".join(map(said, unbeaten))
-            + "."
-        )
     if unbeaten:
-        return (lead + "NeuRN does not beat " + "; ".join(map(said, unbeaten))
-                + f"; it beats the other {len(beaten)} one-line control(s).")  # fmt: skip
+        opener = "NeuRN does not beat " if beaten else "NeuRN beats none of the one-line controls: "
+        rest = f"; it beats the other {len(beaten)} one-line control(s)." if beaten else "."
+        return lead + opener + "; ".join(map(said, unbeaten)) + rest
     return lead + f"NeuRN beats every one-line control tested ({len(beaten)})."
+
+
+def primary_decision(plan: Plan, tests: list[Result]) -> str:
+    """The primary comparison, in the words of the plan's rule for it."""
+    test = next(t for t in tests if t.family == "primary")
+    c = test.comparison
+    against = f"{LABELS[c.baseline]} from {DOMAIN_NAMES[c.source]}"
+    if test.paired is None:
+        return f"Against {against} (primary): not tested yet (an arm lacks a seed)."
+    low, high = test.paired.interval()
+    numbers = (f"{100 * test.paired.mean:+.2f} points, 95% CI {100 * low:+.2f} to "
+               f"{100 * high:+.2f}, p = {p_text(test.paired.p)}")  # fmt: skip
+    if test.paired.p >= plan.alpha:
+        return f"Against {against} (primary): no significant difference on fresh seeds ({numbers})."
+    if test.paired.mean > 0:
+        return f"Primary: NeuRN beats {against} on fresh seeds ({numbers})."
+    return f"Primary: NeuRN is worse than {against} on fresh seeds ({numbers})."
+
+
+def readme_section(plan: Plan, tests: list[Result], link: str) -> str:
+    """The README's lines: the verdict on the controls, the primary, the window."""
+    return " ".join([headline(plan, tests, link), primary_decision(plan, tests),
+                     window_decision(plan, tests)])  # fmt: skip
 
 
 def report() -> None:
@@ -377,7 +394,8 @@ def report() -> None:
              if any(runs.get((source, m)) for m in methods)]  # fmt: skip
     body = "\n\n".join([
         intro,
-        "## Verdict\n\n" + headline(plan, tests) + "\n\n" + "\n".join(findings(plan, tests)),
+        "## Verdict\n\n" + headline(plan, tests) + " " + primary_decision(plan, tests) + "\n\n"
+        + "\n".join(findings(plan, tests)),
         "## The defaults\n\n" + window_decision(plan, tests),
         *(f"![from {DOMAIN_NAMES[source]}: per-target accuracy per method, each seed a point]"
           f"({figure_path(plan, source).name})" for source in drawn),
@@ -395,7 +413,7 @@ def report() -> None:
                environments_of(every))  # fmt: skip
     for source in drawn:
         write_figure(figure(plan, runs, source), figure_path(plan, source))
-    write_section(README, "invariance", headline(plan, tests, "docs/results/invariance.md"))
+    write_section(README, "invariance", readme_section(plan, tests, "docs/results/invariance.md"))
 
 
 def main(argv=None) -> int:

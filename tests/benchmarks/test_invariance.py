@@ -144,3 +144,17 @@ def test_the_layer_default_window_follows_the_plans_rule():
         pytest.skip("the window test waits for its seeds")
     k5_better = window.holm < PLAN.alpha and window.paired.mean < 0
     assert DEFAULT_KERNEL_SIZE == (5 if k5_better else 3)
+
+
+def test_the_primary_is_said_in_the_plans_words():
+    noise = [0.0, 0.011, -0.007, 0.004, -0.003]
+    outcomes = {("mnist", "erm"): [0.66 + n for n in noise]}
+    for neurn, words in [(0.75, "Primary: NeuRN beats ERM from MNIST on fresh seeds (+9.00"),
+                         (0.60, "Primary: NeuRN is worse than ERM from MNIST on fresh seeds"),
+                         (0.66, "no significant difference on fresh seeds")]:  # fmt: skip
+        outcomes[("mnist", "neurn_k3")] = [neurn + n for n in reversed(noise)]
+        tests = invariance.planned_tests(PLAN, runs_with(outcomes))
+        assert words in invariance.primary_decision(PLAN, tests)
+    del outcomes[("mnist", "erm")]
+    tests = invariance.planned_tests(PLAN, runs_with(outcomes))
+    assert "not tested yet" in invariance.primary_decision(PLAN, tests)
