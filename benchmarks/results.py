@@ -533,7 +533,8 @@ def section_markers(text: str) -> list[str]:
     return re.findall(r"<!-- section: ([\w-]+) -->", text)
 
 
-_LINK = re.compile(r"\]\((?![a-z]+:|#|/)([^)\s]+)\)")
+RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:|#|/)([^)#\s]+)(#[^)\s]*)?\)")
+"""A Markdown link to a file of this repository: its path, then its fragment (if any)."""
 
 
 def links_from(path: Path, body: str) -> str:
@@ -542,7 +543,10 @@ def links_from(path: Path, body: str) -> str:
     folder = path.resolve().parent
     if folder == ROOT.resolve():
         return body
-    return _LINK.sub(lambda m: f"]({os.path.relpath(ROOT.resolve() / m.group(1), folder)})", body)
+    return RELATIVE_LINK.sub(
+        lambda m: f"]({os.path.relpath(ROOT.resolve() / m.group(1), folder)}{m.group(2) or ''})",
+        body,
+    )
 
 
 def write_section(path: Path, name: str, body: str) -> None:
