@@ -349,7 +349,8 @@ def headline(plan: Plan, tests: list[Result], link: str = "") -> str:
         return lead + "a one-line control beats NeuRN: " + "; ".join(map(said, winners)) + "."
     if unbeaten:
         opener = "NeuRN does not beat " if beaten else "NeuRN beats none of the one-line controls: "
-        rest = f"; it beats the other {len(beaten)} one-line control(s)." if beaten else "."
+        others = ", ".join(LABELS[t.comparison.baseline] for t in beaten)
+        rest = f"; it beats the other {len(beaten)} ({others})." if beaten else "."
         return lead + opener + "; ".join(map(said, unbeaten)) + rest
     return lead + f"NeuRN beats every one-line control tested ({len(beaten)})."
 

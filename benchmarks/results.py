@@ -298,7 +298,10 @@ def rows_table(
 
 
 def p_text(p: float | None) -> str:
-    return "–" if p is None else f"{p:.3f}"
+    """A p-value as pages print it: three decimals, or two significant digits below 0.001."""
+    if p is None:
+        return "–"
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
 @dataclass(frozen=True)

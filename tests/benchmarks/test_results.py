@@ -75,3 +75,10 @@ def test_measured_on_comes_from_the_records():
     mixed = results.measured_on([*one, (other, "x86_64")])
     assert "(jax 0.10.2), numpy 2.4.6 (2 runs)" in mixed and "(tensorflow 2.21.0)" in mixed
     assert results.measured_on([]) == "nothing measured yet"
+
+
+def test_a_small_p_is_never_printed_as_zero():
+    assert results.p_text(0.00023) == "2.3e-04"
+    assert results.p_text(0.0456) == "0.046"
+    assert results.p_text(0.001) == "0.001"
+    assert results.p_text(None) == "–"
