@@ -178,15 +178,31 @@ class Result:
     paired: Paired | None
     holm: float | None
 
+    def direction(self, alpha: float) -> int | None:
+        """+1: the method is better, -1: the baseline is (Holm p < ``alpha``), 0: not
+        significant, None: not tested yet."""
+        if self.paired is None or self.holm is None:
+            return None
+        if self.holm >= alpha:
+            return 0
+        return 1 if self.paired.mean > 0 else -1
+
+    def difference(self) -> str:
+        """``+6.51 points, 95% CI +3.85 to +9.17``."""
+        low, high = self.paired.interval()
+        return (f"{100 * self.paired.mean:+.2f} points, 95% CI {100 * low:+.2f} to "
+                f"{100 * high:+.2f}")  # fmt: skip
+
     def verdict(self, alpha: float) -> str:
         c = self.comparison
-        if self.paired is None or self.holm is None:
+        direction = self.direction(alpha)
+        if direction is None:
             return "not tested yet (an arm lacks a seed)"
-        if self.holm >= alpha:
+        if direction == 0:
             if self.family == "controls":
                 return f"not distinguishable on {self.paired.n} seeds"
             return "no significant difference"
-        better = c.method if self.paired.mean > 0 else c.baseline
+        better = c.method if direction > 0 else c.baseline
         return f"{LABELS.get(better, better)} is better"
 
 
@@ -312,13 +328,14 @@ def window_decision(plan: Plan, tests: list[Result]) -> str:
     from neurn_keras.layer_options import DEFAULT_KERNEL_SIZE
 
     test = next((t for t in tests if t.family == "window"), None)
-    if test is None or test.holm is None:
+    direction = None if test is None else test.direction(plan.alpha)
+    if direction is None:
         return (f"The default window (k={DEFAULT_KERNEL_SIZE}) is not confirmed yet: the "
                 "window test waits for every seed.")  # fmt: skip
-    if test.holm < plan.alpha and test.paired.mean > 0:
+    if direction > 0:
         return (f"k=3 beats k=5 on fresh seeds (Holm p = {test.holm:.3f}): the default "
                 f"k={DEFAULT_KERNEL_SIZE} is confirmed.")  # fmt: skip
-    if test.holm < plan.alpha:
+    if direction < 0:
         return (f"k=5 beats k=3 on fresh seeds (Holm p = {test.holm:.3f}): under the plan's "
                 f"rule the default goes back to k=5 (it is k={DEFAULT_KERNEL_SIZE}).")  # fmt: skip
     return (f"k=3 − k=5 is not significant on fresh seeds (p = {test.holm:.3f}): under the "
@@ -331,18 +348,16 @@ def headline(plan: Plan, tests: list[Result], link: str = "") -> str:
     for the README)."""
     where = f", [{link}]({link})" if link else ""
     controls = [t for t in tests if t.family == "controls"]
-    if any(t.holm is None for t in controls) or not controls:
-        done = sum(t.holm is not None for t in controls)
+    if any(t.direction(plan.alpha) is None for t in controls) or not controls:
+        done = sum(t.direction(plan.alpha) is not None for t in controls)
         return (f"**What in NeuRN does the work** (confirmatory{where}): not decided yet "
                 f"({done} of {len(controls)} control tests complete).")  # fmt: skip
-    beaten = [t for t in controls if t.holm < plan.alpha and t.paired.mean > 0]
-    winners = [t for t in controls if t.holm < plan.alpha and t.paired.mean < 0]
+    beaten = [t for t in controls if t.direction(plan.alpha) > 0]
+    winners = [t for t in controls if t.direction(plan.alpha) < 0]
     unbeaten = [t for t in controls if t not in beaten]
 
     def said(t: Result) -> str:
-        low, high = t.paired.interval()
-        return (f"{LABELS[t.comparison.baseline]} (NeuRN − it {100 * t.paired.mean:+.2f} points, "
-                f"95% CI {100 * low:+.2f} to {100 * high:+.2f})")  # fmt: skip
+        return f"{LABELS[t.comparison.baseline]} (NeuRN − it {t.difference()})"
 
     lead = f"**What in NeuRN does the work** (confirmatory, {len(plan.seeds)} fresh seeds{where}): "
     if winners:
@@ -360,14 +375,13 @@ def primary_decision(plan: Plan, tests: list[Result]) -> str:
     test = next(t for t in tests if t.family == "primary")
     c = test.comparison
     against = f"{LABELS[c.baseline]} from {DOMAIN_NAMES[c.source]}"
-    if test.paired is None:
+    direction = test.direction(plan.alpha)  # alone: its Holm p is its p
+    if direction is None:
         return f"Against {against} (primary): not tested yet (an arm lacks a seed)."
-    low, high = test.paired.interval()
-    numbers = (f"{100 * test.paired.mean:+.2f} points, 95% CI {100 * low:+.2f} to "
-               f"{100 * high:+.2f}, p = {p_text(test.paired.p)}")  # fmt: skip
-    if test.paired.p >= plan.alpha:
+    numbers = f"{test.difference()}, p = {p_text(test.paired.p)}"
+    if direction == 0:
         return f"Against {against} (primary): no significant difference on fresh seeds ({numbers})."
-    if test.paired.mean > 0:
+    if direction > 0:
         return f"Primary: NeuRN beats {against} on fresh seeds ({numbers})."
     return f"Primary: NeuRN is worse than {against} on fresh seeds ({numbers})."
 
